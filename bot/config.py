@@ -1,0 +1,139 @@
+"""Settings: read once from the environment and an optional `.env`, validated up front."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_KB = PACKAGE_ROOT / "knowledge_base" / "sample"
+DEFAULT_STAGE_MODEL = PACKAGE_ROOT / "lifecycle" / "models" / "default.yaml"
+DEFAULT_ESCALATION_RULES = PACKAGE_ROOT / "lifecycle" / "data" / "escalation.yaml"
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SUPPORTED_LOCALES = ("en", "it", "de", "pl")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the app cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every deployment setting, with its default, in one place."""
+
+    database_url: str = "sqlite:///supportbot.db"
+    kb_path: Path = SAMPLE_KB
+    stage_model: Path = DEFAULT_STAGE_MODEL
+    escalation_rules: Path = DEFAULT_ESCALATION_RULES
+    default_locale: str = "en"
+    log_level: str = "INFO"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a `.env` file: KEY=value lines, `#` comments, optional quotes and `export`."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise SettingsError(f"{path}:{number}: expected KEY=value, got {raw.strip()!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+) -> Settings:
+    """Build Settings from the environment; a `.env` file fills in what the environment lacks."""
+    env: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        env.update(read_dotenv(dotenv))
+    env.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    defaults = Settings()
+    return Settings(
+        database_url=_database_url(get("DATABASE_URL") or defaults.database_url),
+        kb_path=_existing_path("KB_PATH", get("KB_PATH"), defaults.kb_path, "a folder of articles"),
+        stage_model=_existing_path(
+            "STAGE_MODEL", get("STAGE_MODEL"), defaults.stage_model, "a stage model YAML file"
+        ),
+        escalation_rules=_existing_path(
+            "ESCALATION_RULES",
+            get("ESCALATION_RULES"),
+            defaults.escalation_rules,
+            "an escalation rules YAML file",
+        ),
+        default_locale=_choice(
+            "DEFAULT_LOCALE", get("DEFAULT_LOCALE"), defaults.default_locale, SUPPORTED_LOCALES
+        ),
+        log_level=_choice(
+            "LOG_LEVEL", (get("LOG_LEVEL") or "").upper() or None, defaults.log_level, LOG_LEVELS
+        ),
+    )
+
+
+def _database_url(raw: str) -> str:
+    expected = "expected a URL such as sqlite:///supportbot.db or postgresql://user@host/dbname"
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise SettingsError(f"DATABASE_URL: {expected}, got {raw!r}") from None
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        # psycopg 3 is the driver we ship as an extra; SQLAlchemy's default would be psycopg2.
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+    if backend != "sqlite":
+        raise SettingsError(f"DATABASE_URL: {expected} (SQLite or PostgreSQL), got {raw!r}")
+    return raw
+
+
+def _existing_path(name: str, raw: str | None, default: Path, what: str) -> Path:
+    path = Path(raw).expanduser() if raw else default
+    if not path.exists():
+        raise SettingsError(f"{name}: {path} does not exist; expected {what}")
+    return path
+
+
+def _choice(name: str, raw: str | None, default: str, allowed: tuple[str, ...]) -> str:
+    value = raw or default
+    if value not in allowed:
+        raise SettingsError(f"{name}: expected one of {', '.join(allowed)}, got {raw!r}")
+    return value
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send log lines to stderr at the configured level."""
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if settings.log_level != "DEBUG":
+        # Alembic narrates every migration step at INFO; only failures matter to an operator.
+        logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,0 +1,475 @@
+"""The support desk: every use case, Slack-free, each in one unit of work over the store.
+
+The terminal chat, the replay command, the Slack listeners and the tests all drive this service,
+so a customer gets the same behaviour whichever way they reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.phrasebook import say
+from bot.redaction import clean_incoming
+from bot.store.models import (
+    ABANDONED,
+    AUTO,
+    BOT,
+    CUSTOMER,
+    DEFAULT,
+    ESCALATED,
+    OPEN,
+    RESOLVED,
+    SELF_SERVICE,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    StageChange,
+)
+from bot.store.unit_of_work import Store, UnitOfWork
+from knowledge_base import Article, KnowledgeBase, Searcher
+from knowledge_base.search import ANSWER, NONE, SUGGEST
+from lifecycle import StageModel, StageTagger, StuckDetector, Turn
+from lifecycle.stages import ESCALATE, OFFER
+from lifecycle.stuck import FEEDBACK, HUMAN, QUESTION, Assessment
+
+LOCAL_TEAM = "local"
+HUMAN_REQUEST = "human"  # decision stored on the message that records "talk to a person"
+HANDOVER = "handover"  # reply decision: a person takes over
+RELAYED = "relayed"  # reply decision: passed to the agent already on it
+# A conversation silent this long is over; the next message starts a new one.
+CONVERSATION_IDLE = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    """Who is writing: a Slack user in a workspace (the terminal uses team `local`)."""
+
+    user_id: str
+    team_id: str = LOCAL_TEAM
+
+
+@dataclass(frozen=True)
+class EscalationInfo:
+    """An escalation raised for a conversation, with the reasons an agent will read."""
+
+    id: int
+    stage: str
+    score: float
+    signals: tuple[str, ...]
+    reasons: tuple[str, ...]
+    new: bool
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the app answers a customer, and what happened around it."""
+
+    conversation_id: int
+    decision: str  # answer, suggest, none, handover, relayed, or a feedback outcome
+    text: str
+    language: str
+    stage: str
+    message_id: int | None = None  # the stored reply, for feedback buttons
+    article: Article | None = None
+    suggestions: tuple[Article, ...] = ()
+    stage_changed: bool = False
+    stage_reason: str = ""
+    escalation: EscalationInfo | None = None
+    offer_human: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """What the desk knows of a returning customer."""
+
+    stage: str
+    locale: str | None
+    conversations: int
+    messages: int
+    recent: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Desk:
+    """The support desk service."""
+
+    def __init__(
+        self,
+        store: Store,
+        kb: KnowledgeBase,
+        model: StageModel,
+        detector: StuckDetector,
+        default_locale: str = "en",
+    ) -> None:
+        self.store = store
+        self.kb = kb
+        self.searcher = Searcher(kb)
+        self.model = model
+        self.tagger = StageTagger(model)
+        self.detector = detector
+        self.default_locale = default_locale
+
+    # -- customers -----------------------------------------------------------------------
+
+    def history(self, who: CustomerRef) -> History | None:
+        """A returning customer's stage and history, or None for someone new."""
+        with self.store.unit_of_work() as uow:
+            customer = uow.repo.customer(who.team_id, who.user_id)
+            if customer is None:
+                return None
+            conversations, messages = uow.repo.customer_history(customer.id)
+            recent = tuple(m.text for m in uow.repo.recent_customer_messages(customer.id))
+            return History(customer.stage, customer.locale, conversations, messages, recent)
+
+    # -- a customer's message ------------------------------------------------------------
+
+    def handle_message(
+        self,
+        who: CustomerRef,
+        text: str,
+        *,
+        at: datetime,
+        channel: str,
+        thread_ts: str = "",
+        locale: str | None = None,
+        slack_ts: str | None = None,
+    ) -> Reply:
+        """Answer a customer's message from the knowledge base, tag the stage, and escalate
+        when the customer is stuck; everything is stored in one transaction."""
+        text = clean_incoming(text)
+        with self.store.unit_of_work() as uow:
+            customer = self._customer(uow, who, at, locale)
+            conversation = self._conversation(uow, customer, channel, thread_ts, at)
+            if conversation.status != OPEN:
+                # A person is on it: keep the message for them, don't answer over their head.
+                self._add_message(uow, conversation, CUSTOMER, text, at, slack_ts=slack_ts)
+                language = customer.locale or self.default_locale
+                reply = self._reply(uow, conversation, RELAYED, say(RELAYED, language), language)
+                uow.commit()
+                return reply
+
+            result = self.searcher.search(text, language=customer.locale or locale)
+            language = result.language
+            customer.locale = language
+            best = result.best
+            article = best.article if best and result.decision == ANSWER else None
+            self._add_message(
+                uow,
+                conversation,
+                CUSTOMER,
+                text,
+                at,
+                language=language,
+                decision=result.decision,
+                article_id=article.id if article else None,
+                score=best.score if best else None,
+                slack_ts=slack_ts,
+            )
+            evidence = self.tagger.evidence(
+                text, article.stages if article else (), article.id if article else ""
+            )
+            stage = self.tagger.decide(
+                conversation.stage, evidence, established=customer.stage_source != DEFAULT
+            )
+            if stage.changed:
+                self._move_stage(uow, customer, conversation, stage.stage, stage.reason, at)
+
+            suggestions: tuple[Article, ...] = ()
+            if result.decision == ANSWER and article is not None:
+                decision, reply_text = ANSWER, article.answer
+            elif result.decision == SUGGEST:
+                decision, reply_text = SUGGEST, say(SUGGEST, language)
+                suggestions = tuple(hit.article for hit in result.hits)
+            else:
+                decision, reply_text = NONE, say(NONE, language)
+
+            assessment = self.detector.assess(
+                self._turns(uow, conversation), conversation.stage, at
+            )
+            escalation, offer = self._act_on(uow, conversation, assessment, at)
+            if escalation is not None:
+                reply_text = (
+                    say(HANDOVER, language)
+                    if decision == NONE
+                    else f"{reply_text}\n\n{say(HANDOVER, language)}"
+                )
+            elif offer:
+                reply_text = f"{reply_text}\n\n{say(OFFER, language)}"
+            reply = self._reply(
+                uow,
+                conversation,
+                decision,
+                reply_text,
+                language,
+                article=article,
+                suggestions=suggestions,
+                stage_changed=stage.changed,
+                stage_reason=stage.reason,
+                escalation=escalation,
+                offer_human=offer,
+                score=best.score if best else None,
+                at=at,
+            )
+            uow.commit()
+            return reply
+
+    # -- feedback and "talk to a person" -------------------------------------------------
+
+    def record_feedback(
+        self, who: CustomerRef, helpful: bool, *, at: datetime, message_id: int | None = None
+    ) -> Reply | None:
+        """Store whether an answer helped (the last one by default); None if there is none."""
+        with self.store.unit_of_work() as uow:
+            customer = uow.repo.customer(who.team_id, who.user_id)
+            if customer is None:
+                return None
+            message = self._rated_message(uow, customer, message_id)
+            if message is None:
+                return None
+            conversation = message.conversation
+            existing = uow.repo.feedback_for([message.id]).get(message.id)
+            if existing is None:
+                uow.session.add(Feedback(message_id=message.id, helpful=helpful, at=at))
+            else:
+                existing.helpful, existing.at = helpful, at
+            customer.last_seen = at
+            language = customer.locale or self.default_locale
+            escalation = None
+            if helpful:
+                if conversation.status == OPEN:
+                    conversation.status = RESOLVED
+                    conversation.resolution = SELF_SERVICE
+                    conversation.resolved_at = at
+                text, decision = say("helpful", language), "helpful"
+            else:
+                uow.flush()
+                assessment = self.detector.assess(
+                    self._turns(uow, conversation), conversation.stage, at
+                )
+                escalation, _ = self._act_on(uow, conversation, assessment, at)
+                text, decision = say("not_helpful", language), "not_helpful"
+                if escalation is not None:
+                    text = say(HANDOVER, language)
+            conversation.last_activity_at = at
+            reply = Reply(
+                conversation.id, decision, text, language, conversation.stage, escalation=escalation
+            )
+            uow.commit()
+            return reply
+
+    def talk_to_human(
+        self, who: CustomerRef, *, at: datetime, channel: str, thread_ts: str = ""
+    ) -> Reply:
+        """The customer asked for a person: escalate whatever the stage."""
+        with self.store.unit_of_work() as uow:
+            customer = self._customer(uow, who, at, None)
+            conversation = self._conversation(uow, customer, channel, thread_ts, at)
+            language = customer.locale or self.default_locale
+            self._add_message(
+                uow, conversation, CUSTOMER, "(asked to talk to a person)", at,
+                decision=HUMAN_REQUEST, language=language,
+            )  # fmt: skip
+            assessment = self.detector.assess(
+                self._turns(uow, conversation), conversation.stage, at
+            )
+            escalation, _ = self._act_on(uow, conversation, assessment, at)
+            reply = self._reply(
+                uow, conversation, HANDOVER, say(HANDOVER, language), language,
+                escalation=escalation, at=at,
+            )  # fmt: skip
+            uow.commit()
+            return reply
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _customer(
+        self, uow: UnitOfWork, who: CustomerRef, at: datetime, locale: str | None
+    ) -> Customer:
+        customer, _ = uow.repo.get_or_create_customer(
+            who.team_id, who.user_id, self.model.default_stage, at, locale
+        )
+        if customer.stage not in self.model:
+            # The stage model changed since this customer was seen: start them afresh.
+            customer.stage, customer.stage_source = self.model.default_stage, DEFAULT
+        customer.last_seen = max(customer.last_seen, at)
+        if locale and not customer.locale:
+            customer.locale = locale
+        return customer
+
+    def _conversation(
+        self, uow: UnitOfWork, customer: Customer, channel: str, thread_ts: str, at: datetime
+    ) -> Conversation:
+        conversation = uow.repo.active_conversation(customer.id, channel, thread_ts)
+        if (
+            conversation is not None
+            and conversation.status == OPEN
+            and at - conversation.last_activity_at > CONVERSATION_IDLE
+        ):
+            conversation.status, conversation.resolution = RESOLVED, ABANDONED
+            conversation.resolved_at = conversation.last_activity_at
+            conversation = None
+        if conversation is None:
+            conversation = Conversation(
+                customer=customer,
+                channel=channel,
+                thread_ts=thread_ts,
+                stage=customer.stage,
+                status=OPEN,
+                opened_at=at,
+                last_activity_at=at,
+            )
+            uow.session.add(conversation)
+            uow.flush()
+        conversation.last_activity_at = max(conversation.last_activity_at, at)
+        return conversation
+
+    def _add_message(
+        self,
+        uow: UnitOfWork,
+        conversation: Conversation,
+        role: str,
+        text: str,
+        at: datetime,
+        **fields: object,
+    ) -> Message:
+        message = Message(conversation=conversation, role=role, text=text, created_at=at, **fields)
+        uow.session.add(message)
+        uow.flush()
+        return message
+
+    def _move_stage(
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        conversation: Conversation,
+        stage: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        uow.session.add(
+            StageChange(
+                customer_id=customer.id,
+                conversation_id=conversation.id,
+                from_stage=conversation.stage,
+                to_stage=stage,
+                reason=reason,
+                source=AUTO,
+                at=at,
+            )
+        )
+        conversation.stage = customer.stage = stage
+        customer.stage_source = AUTO
+
+    def _turns(self, uow: UnitOfWork, conversation: Conversation) -> list[Turn]:
+        """The conversation as the stuck detector sees it, in time order."""
+        messages = uow.repo.messages(conversation.id)
+        feedback = uow.repo.feedback_for([m.id for m in messages if m.role == BOT])
+        turns: list[tuple[datetime, int, Turn]] = []
+        for order, message in enumerate(messages):
+            if message.role == CUSTOMER and message.decision == HUMAN_REQUEST:
+                turns.append((message.created_at, order, Turn(message.created_at, HUMAN)))
+            elif message.role == CUSTOMER:
+                topic = ""
+                if message.article_id:
+                    found = self.kb.get(message.article_id, message.language)
+                    topic = found.title if found else message.article_id
+                turn = Turn(
+                    message.created_at,
+                    QUESTION,
+                    text=message.text,
+                    decision=message.decision,
+                    article_id=message.article_id,
+                    topic=topic,
+                )
+                turns.append((message.created_at, order, turn))
+            elif message.id in feedback:
+                rated = feedback[message.id]
+                turns.append((rated.at, order, Turn(rated.at, FEEDBACK, helpful=rated.helpful)))
+        return [turn for _, _, turn in sorted(turns, key=lambda item: (item[0], item[1]))]
+
+    def _act_on(
+        self, uow: UnitOfWork, conversation: Conversation, assessment: Assessment, at: datetime
+    ) -> tuple[EscalationInfo | None, bool]:
+        """Raise an escalation or offer a person, as the assessment says; at most one open."""
+        if assessment.action == OFFER:
+            return None, True
+        if assessment.action != ESCALATE:
+            return None, False
+        existing = uow.repo.open_escalation(conversation.id)
+        if existing is not None:
+            return _info(existing, new=False), False
+        escalation = Escalation(
+            conversation_id=conversation.id,
+            stage=conversation.stage,
+            signals=assessment.signal_ids,
+            reasons=list(assessment.reasons),
+            score=assessment.score,
+            status=OPEN,
+            created_at=at,
+        )
+        uow.session.add(escalation)
+        conversation.status = ESCALATED
+        uow.flush()
+        return _info(escalation, new=True), False
+
+    def _rated_message(
+        self, uow: UnitOfWork, customer: Customer, message_id: int | None
+    ) -> Message | None:
+        if message_id is not None:
+            message = uow.session.get(Message, message_id)
+            if message is None or message.conversation.customer_id != customer.id:
+                return None
+            return message
+        conversation = uow.repo.latest_conversation(customer.id)
+        return uow.repo.last_bot_answer(conversation.id) if conversation else None
+
+    def _reply(
+        self,
+        uow: UnitOfWork,
+        conversation: Conversation,
+        decision: str,
+        text: str,
+        language: str,
+        *,
+        article: Article | None = None,
+        suggestions: Sequence[Article] = (),
+        score: float | None = None,
+        at: datetime | None = None,
+        **extra: object,
+    ) -> Reply:
+        stored = self._add_message(
+            uow,
+            conversation,
+            BOT,
+            text,
+            at or conversation.last_activity_at,
+            language=language,
+            decision=decision,
+            article_id=article.id if article else None,
+            score=score,
+        )
+        return Reply(
+            conversation_id=conversation.id,
+            decision=decision,
+            text=text,
+            language=language,
+            stage=conversation.stage,
+            message_id=stored.id,
+            article=article,
+            suggestions=tuple(suggestions),
+            **extra,  # type: ignore[arg-type]
+        )
+
+
+def _info(escalation: Escalation, new: bool) -> EscalationInfo:
+    return EscalationInfo(
+        id=escalation.id,
+        stage=escalation.stage,
+        score=escalation.score,
+        signals=tuple(escalation.signals),
+        reasons=tuple(escalation.reasons),
+        new=new,
+    )

@@ -1,0 +1,155 @@
+"""Queries the service needs, so the service reads as use cases rather than SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.models import (
+    BOT,
+    CLAIMED,
+    CUSTOMER,
+    DEFAULT,
+    ESCALATED,
+    OPEN,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    StageChange,
+)
+
+ACTIVE = (OPEN, ESCALATED, CLAIMED)
+
+
+class Repository:
+    """Reads and writes over one session; the unit of work owns the transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def customer(self, team_id: str, user_id: str) -> Customer | None:
+        return self.session.scalars(
+            select(Customer).where(Customer.team_id == team_id, Customer.user_id == user_id)
+        ).one_or_none()
+
+    def get_or_create_customer(
+        self, team_id: str, user_id: str, stage: str, now: datetime, locale: str | None = None
+    ) -> tuple[Customer, bool]:
+        """The customer, created at `stage` if new; True when it was created."""
+        existing = self.customer(team_id, user_id)
+        if existing is not None:
+            return existing, False
+        customer = Customer(
+            team_id=team_id,
+            user_id=user_id,
+            locale=locale,
+            stage=stage,
+            stage_source=DEFAULT,
+            first_seen=now,
+            last_seen=now,
+        )
+        try:
+            # A savepoint, so losing a race to another worker costs this insert only.
+            with self.session.begin_nested():
+                self.session.add(customer)
+        except IntegrityError:
+            found = self.customer(team_id, user_id)
+            assert found is not None
+            return found, False
+        return customer, True
+
+    def active_conversation(
+        self, customer_id: int, channel: str, thread_ts: str
+    ) -> Conversation | None:
+        """The customer's conversation still going on in this channel and thread."""
+        return self.session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.customer_id == customer_id,
+                Conversation.channel == channel,
+                Conversation.thread_ts == thread_ts,
+                Conversation.status.in_(ACTIVE),
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def latest_conversation(self, customer_id: int) -> Conversation | None:
+        return self.session.scalars(
+            select(Conversation)
+            .where(Conversation.customer_id == customer_id)
+            .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+            .limit(1)
+        ).first()
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        return list(
+            self.session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id)
+            )
+        )
+
+    def feedback_for(self, message_ids: list[int]) -> dict[int, Feedback]:
+        if not message_ids:
+            return {}
+        rows = self.session.scalars(select(Feedback).where(Feedback.message_id.in_(message_ids)))
+        return {row.message_id: row for row in rows}
+
+    def last_bot_answer(self, conversation_id: int) -> Message | None:
+        """The app's most recent reply that showed an article."""
+        return self.session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.role == BOT,
+                Message.article_id.is_not(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+
+    def open_escalation(self, conversation_id: int) -> Escalation | None:
+        return self.session.scalars(
+            select(Escalation)
+            .where(Escalation.conversation_id == conversation_id, Escalation.status != "resolved")
+            .order_by(Escalation.id.desc())
+            .limit(1)
+        ).first()
+
+    def customer_history(self, customer_id: int) -> tuple[int, int]:
+        """How many conversations and customer messages this customer has had."""
+        conversations = self.session.scalar(
+            select(func.count(Conversation.id)).where(Conversation.customer_id == customer_id)
+        )
+        messages = self.session.scalar(
+            select(func.count(Message.id))
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.customer_id == customer_id, Message.role == CUSTOMER)
+        )
+        return int(conversations or 0), int(messages or 0)
+
+    def recent_customer_messages(self, customer_id: int, limit: int = 5) -> list[Message]:
+        rows = self.session.scalars(
+            select(Message)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.customer_id == customer_id, Message.role == CUSTOMER)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        return list(reversed(list(rows)))
+
+    def stage_changes(self, customer_id: int) -> list[StageChange]:
+        return list(
+            self.session.scalars(
+                select(StageChange)
+                .where(StageChange.customer_id == customer_id)
+                .order_by(StageChange.at, StageChange.id)
+            )
+        )

@@ -1,0 +1,64 @@
+"""The store: an engine, and units of work over it with explicit commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store.database import create_db_engine, ensure_schema
+from bot.store.repository import Repository
+
+
+class UnitOfWork:
+    """One transaction: changes are kept only if `commit()` is called before leaving the block.
+
+    A unit of work is used by one thread; Bolt runs listeners on a pool, so each call opens its own.
+    """
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self.session: Session
+        self.repo: Repository
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        self.repo = Repository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+class Store:
+    """The database the app keeps everything in."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect, and make sure the schema is current (SQLite files upgrade themselves)."""
+        engine = create_db_engine(url)
+        ensure_schema(engine)
+        return cls(engine)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._factory)
+
+    def close(self) -> None:
+        self.engine.dispose()
