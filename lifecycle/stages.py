@@ -95,23 +95,24 @@ def load_stage_model(path: Path) -> StageModel:
     if not isinstance(raw_stages, list) or not raw_stages:
         problem(data, "stages", "'stages' must be a non-empty list of stages")
         raw_stages = []
-    seen: set[str] = set()
+    seen: list[str] = []
     for raw in raw_stages:
         if not isinstance(raw, LineMap):
             problem(data, "stages", f"each stage must be a mapping, got {raw!r}")
             continue
+        stage_id = raw.get("id")
+        if isinstance(stage_id, str) and stage_id in seen:
+            problem(raw, "id", f"duplicate stage id {stage_id!r}")
         stage = _stage(raw, problem)
-        if stage is None:
-            continue
-        if stage.id in seen:
-            problem(raw, "id", f"duplicate stage id {stage.id!r}")
-        seen.add(stage.id)
-        stages.append(stage)
+        if isinstance(stage_id, str) and STAGE_ID.match(stage_id) and stage_id not in seen:
+            seen.append(stage_id)  # known even if the stage has other problems
+        if stage is not None:
+            stages.append(stage)
     for key in ("default_stage", "purchase_stage"):
         value = data.get(key)
         if value is None:
             problem(data, None, f"missing required field {key!r}")
-        elif value not in seen and stages:
+        elif value not in seen and seen:
             problem(data, key, f"{key} {value!r} is not one of the stages: {', '.join(seen)}")
     if problems:
         raise StageModelError(sorted(problems))

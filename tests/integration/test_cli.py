@@ -1,0 +1,96 @@
+"""The `supportbot` command as a user runs it: a real process, a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser
+
+
+def run(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environ,
+        timeout=120,
+    )
+
+
+def test_help_lists_the_commands_and_each_has_help(tmp_path: Path) -> None:
+    result = run(["--help"], tmp_path)
+    assert result.returncode == 0
+    for command in ("chat", "ask", "db"):
+        assert command in result.stdout
+    commands = build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    for name in commands:
+        assert run([name, "--help"], tmp_path).returncode == 0, name
+
+
+def test_piped_chat_answers_tags_the_stage_and_remembers_the_customer(tmp_path: Path) -> None:
+    script = "how can I pay?\n/not-helpful\nis paypal ok at checkout?\n"
+    first = run(["chat"], tmp_path, stdin=script)
+    assert first.returncode == 0, first.stderr
+    assert "Which payment methods can I use?" in first.stdout
+    assert "stage: Purchase" in first.stdout
+    assert "you> how can I pay?" in first.stdout
+
+    database = sqlite3.connect(tmp_path / "supportbot.db")
+    customers = database.execute("select user_id, stage from customers").fetchall()
+    assert customers == [("terminal", "purchase")]
+    count = database.execute("select count(*) from messages where role='customer'").fetchone()[0]
+    assert count == 2
+    database.close()
+
+    second = run(["chat"], tmp_path, stdin="/quit\n")
+    assert "Welcome back. Stage: Purchase" in second.stdout
+
+
+def test_ask_prints_one_answer(tmp_path: Path) -> None:
+    result = run(["ask", "how", "can", "I", "pay?"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "payment-methods" in result.stdout
+
+
+@pytest.mark.parametrize(("setting", "value"), [("DATABASE_URL", "nonsense"), ("KB_PATH", "/nope")])
+def test_a_wrong_setting_stops_with_one_line_naming_it(
+    tmp_path: Path, setting: str, value: str
+) -> None:
+    result = run(["ask", "hi"], tmp_path, **{setting: value})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and setting in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    result = run(["ask", "hi"], tmp_path,
+                 DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("supportbot: DATABASE_URL: cannot use the database")
+
+
+def test_an_invalid_knowledge_base_stops_start_up_with_located_problems(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "bad.yaml").write_text("- id: x\n  answer: a\n", encoding="utf-8")
+    result = run(["ask", "hi"], tmp_path, KB_PATH=str(kb))
+    assert result.returncode == 1
+    assert f"{kb / 'bad.yaml'}:1: missing required field 'title'" in result.stderr
+
+
+def test_db_upgrade_reports_what_it_did(tmp_path: Path) -> None:
+    first = run(["db", "upgrade"], tmp_path)
+    assert "upgraded from empty" in first.stdout, first.stderr
+    second = run(["db", "upgrade"], tmp_path)
+    assert "already at the latest schema" in second.stdout

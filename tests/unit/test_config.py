@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import SAMPLE_KB, SettingsError, load_settings, read_dotenv
+
+
+def test_defaults_use_a_sqlite_file_and_the_bundled_knowledge_base() -> None:
+    settings = load_settings({}, dotenv=None)
+    assert settings.database_url == "sqlite:///supportbot.db"
+    assert settings.kb_path == SAMPLE_KB
+    assert settings.log_level == "INFO"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DATABASE_URL", "nonsense", "DATABASE_URL"),
+        ("DATABASE_URL", "mysql://root@localhost/db", "DATABASE_URL"),
+        ("KB_PATH", "/nope", "KB_PATH: /nope does not exist"),
+        ("STAGE_MODEL", "/nope.yaml", "STAGE_MODEL"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL: expected one of DEBUG, INFO, WARNING, ERROR"),
+        ("DEFAULT_LOCALE", "xx", "DEFAULT_LOCALE"),
+    ],
+)
+def test_a_wrong_value_names_the_setting(name: str, value: str, expected: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({name: value}, dotenv=None)
+    assert str(error.value).startswith(expected)
+    assert "\n" not in str(error.value)
+
+
+def test_plain_postgresql_urls_use_the_psycopg_driver() -> None:
+    settings = load_settings({"DATABASE_URL": "postgresql://u@db/support"}, dotenv=None)
+    assert settings.database_url == "postgresql+psycopg://u@db/support"
+
+
+def test_dotenv_fills_in_what_the_environment_lacks(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\nexport LOG_LEVEL=debug\nDATABASE_URL='sqlite:///from-dotenv.db'  \n"
+    )
+    settings = load_settings({"LOG_LEVEL": "WARNING"}, dotenv=dotenv)
+    assert settings.log_level == "WARNING"
+    assert settings.database_url == "sqlite:///from-dotenv.db"
+
+
+def test_a_malformed_dotenv_line_is_reported_with_its_line(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("LOG_LEVEL=INFO\nthis is not a setting\n")
+    with pytest.raises(SettingsError, match=r"\.env:2: expected KEY=value"):
+        read_dotenv(dotenv)
