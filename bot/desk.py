@@ -6,7 +6,8 @@ so a customer gets the same behaviour whichever way they reach it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,11 +31,13 @@ from bot.store.models import (
     StageChange,
 )
 from bot.store.unit_of_work import Store, UnitOfWork
-from knowledge_base import Article, KnowledgeBase, Searcher
+from knowledge_base import Article, KbProblem, KnowledgeBase, KnowledgeBaseError, Searcher
 from knowledge_base.search import ANSWER, NONE, SUGGEST
 from lifecycle import StageModel, StageTagger, StuckDetector, Turn
 from lifecycle.stages import ESCALATE, OFFER
 from lifecycle.stuck import FEEDBACK, HUMAN, QUESTION, Assessment
+
+log = logging.getLogger(__name__)
 
 LOCAL_TEAM = "local"
 HUMAN_REQUEST = "human"  # decision stored on the message that records "talk to a person"
@@ -111,6 +114,17 @@ class Desk:
         self.tagger = StageTagger(model)
         self.detector = detector
         self.default_locale = default_locale
+
+    def reload_knowledge_base(self, load: Callable[[], KnowledgeBase]) -> list[KbProblem]:
+        """Swap in a freshly loaded knowledge base; on problems keep the last good one."""
+        try:
+            kb = load()
+        except KnowledgeBaseError as exc:
+            log.warning("knowledge base reload refused, keeping the last good one: %s", exc)
+            return exc.problems
+        searcher = Searcher(kb)  # built before the swap, so requests never see half an index
+        self.kb, self.searcher = kb, searcher
+        return []
 
     # -- customers -----------------------------------------------------------------------
 

@@ -113,3 +113,23 @@ def test_a_long_silence_starts_a_new_conversation(desk: Desk) -> None:
     later = ask(desk, "how can I pay?", minutes=60 * 30)
     assert later.conversation_id != first.conversation_id
     assert later.stage == "purchase"
+
+
+def test_a_bad_reload_keeps_the_last_good_knowledge_base(desk: Desk, tmp_path) -> None:  # noqa: ANN001
+    from knowledge_base import load_knowledge_base
+
+    broken = tmp_path / "kb"
+    broken.mkdir()
+    (broken / "a.yaml").write_text("- id: x\n  answer: no title\n", encoding="utf-8")
+    problems = desk.reload_knowledge_base(lambda: load_knowledge_base(broken))
+    assert problems and "missing required field 'title'" in str(problems[0])
+    assert ask(desk, "how can I pay?").article.id == "payment-methods"
+
+    good = tmp_path / "kb2"
+    good.mkdir()
+    (good / "a.yaml").write_text(
+        "- id: pay-here\n  title: How can I pay?\n  answer: Only by card.\n  stages: [purchase]\n",
+        encoding="utf-8",
+    )
+    assert desk.reload_knowledge_base(lambda: load_knowledge_base(good)) == []
+    assert ask(desk, "how can I pay?", minutes=1).article.id == "pay-here"

@@ -1,0 +1,252 @@
+"""`supportbot kb ...`: validate, import and search a knowledge base from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+
+from bot.config import Settings
+from knowledge_base import Searcher, load_knowledge_base
+from knowledge_base.loader import ID_PATTERN, LOCALE_PATTERN, check_knowledge_base
+from knowledge_base.search import AGENT_AUDIENCE, PUBLIC_AUDIENCE, SearchResult
+from knowledge_base.text import fold
+from lifecycle import load_stage_model
+
+CSV_COLUMNS = ("id", "question", "title", "answer", "questions", "stages", "tags", "locale")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `kb validate`, `kb import` and `kb search` to the command line."""
+    kb = commands.add_parser(
+        "kb",
+        help="knowledge base: validate, import, search",
+        description="Check, import and search a knowledge base.",
+    )
+    actions = kb.add_subparsers(dest="kb_command", metavar="ACTION")
+
+    validate = actions.add_parser(
+        "validate",
+        help="check every article; print FILE:LINE: problems",
+        description="Check every article under PATH (default: KB_PATH). Prints each problem as "
+        "FILE:LINE: message and exits 1, or a one-line summary and exits 0.",
+    )
+    validate.add_argument("path", nargs="?", type=Path, help="folder or file (default: KB_PATH)")
+    validate.set_defaults(handler=cmd_validate)
+
+    importer = actions.add_parser(
+        "import",
+        help="turn a CSV of questions and answers into YAML articles",
+        description="Columns: question (or title), answer; optional: id, questions (one per "
+        "line or separated by |), stages and tags (comma-separated), locale. Bad rows are "
+        "reported with their row number and nothing is written.",
+    )
+    importer.add_argument("csv_file", type=Path, metavar="FILE.csv")
+    importer.add_argument(
+        "--out", type=Path, help="YAML file to write (default: FILE.yaml beside the CSV)"
+    )
+    importer.add_argument("--force", action="store_true", help="overwrite an existing --out")
+    importer.set_defaults(handler=cmd_import)
+
+    search = actions.add_parser(
+        "search",
+        help="search as a customer or an agent would; --json for measuring",
+        description="Search the knowledge base for each query (arguments, or one per line on "
+        "standard input). With --json, prints one JSON object per query: query, language, "
+        "decision (answer|suggest|none) and the best three hits. This is how a company "
+        "measures its own knowledge base before going live.",
+    )
+    search.add_argument("queries", nargs="*", help="queries (default: read standard input)")
+    search.add_argument("--kb", type=Path, help="knowledge base folder (default: KB_PATH)")
+    search.add_argument(
+        "--audience", choices=(PUBLIC_AUDIENCE, AGENT_AUDIENCE), default=PUBLIC_AUDIENCE
+    )
+    search.add_argument("--lang", help="the customer's known language, used when unsure")
+    search.add_argument("--json", action="store_true", help="one JSON object per query")
+    search.set_defaults(handler=cmd_search)
+    kb.set_defaults(handler=lambda args, settings: _usage(kb))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    path: Path = args.path or settings.kb_path
+    if not path.exists():
+        print(f"supportbot: {path} does not exist", file=sys.stderr)
+        return 2
+    model = load_stage_model(settings.stage_model)
+    articles, problems = check_knowledge_base(path, model.ids)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {path}", file=sys.stderr)
+        return 1
+    locales: dict[str, int] = {}
+    stages = dict.fromkeys(model.ids, 0)
+    for article in articles:
+        locales[article.locale] = locales.get(article.locale, 0) + 1
+        for stage in article.stages:
+            stages[stage] += 1
+    per_locale = ", ".join(f"{locale} {count}" for locale, count in sorted(locales.items()))
+    per_stage = ", ".join(f"{stage} {count}" for stage, count in stages.items())
+    print(f"OK: {len(articles)} articles ({per_locale}); per stage: {per_stage}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    kb_path: Path = args.kb or settings.kb_path
+    model = load_stage_model(settings.stage_model)
+    searcher = Searcher(load_knowledge_base(kb_path, model.ids, settings.default_locale))
+    queries: Iterable[str] = args.queries or (line.rstrip("\n") for line in sys.stdin)
+    for query in queries:
+        if not query.strip():
+            continue
+        result = searcher.search(query, language=args.lang, audience=args.audience)
+        print(json.dumps(_as_json(result), ensure_ascii=False) if args.json else _as_text(result))
+    return 0
+
+
+def _as_json(result: SearchResult) -> dict:
+    return {
+        "query": result.query,
+        "language": result.language,
+        "decision": result.decision,
+        "hits": [
+            {
+                "id": hit.article.id,
+                "locale": hit.article.locale,
+                "title": hit.article.title,
+                "score": round(hit.score, 3),
+            }
+            for hit in result.hits[:3]
+        ],
+    }
+
+
+def _as_text(result: SearchResult) -> str:
+    lines = [f"{result.query}  [{result.language}, {result.decision}]"]
+    for hit in result.hits[:3]:
+        article = hit.article
+        lines.append(f"  {hit.score:.2f}  {article.id} ({article.locale}): {article.title}")
+        if article.agent_notes:
+            lines.append(f"        agent notes: {article.agent_notes}")
+    return "\n".join(lines)
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    source: Path = args.csv_file
+    out: Path = args.out or source.with_suffix(".yaml")
+    if out.exists() and not args.force:
+        print(f"supportbot: {out} exists; pass --force to overwrite it", file=sys.stderr)
+        return 2
+    model = load_stage_model(settings.stage_model)
+    try:
+        articles, problems = read_csv_articles(source, model.ids)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        print(f"supportbot: cannot read {source}: {exc}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s); nothing was written", file=sys.stderr)
+        return 1
+    text = yaml.safe_dump({"articles": articles}, allow_unicode=True, sort_keys=False, width=100)
+    # Write beside the target and rename, so a crash never leaves half a file.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        _, written_problems = check_knowledge_base(Path(temporary), model.ids)
+        if written_problems:  # a bug here must not produce an invalid knowledge base
+            raise RuntimeError("; ".join(str(p) for p in written_problems))
+        os.replace(temporary, out)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    print(f"Wrote {len(articles)} article(s) to {out}")
+    return 0
+
+
+def read_csv_articles(source: Path, stages: Iterable[str]) -> tuple[list[dict], list[str]]:
+    """Articles from CSV rows, and `FILE:ROW: message` for every bad row (row 1 is the header)."""
+    known = set(stages)
+    articles: list[dict] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    with source.open(newline="", encoding="utf-8-sig") as file:
+        reader = csv.DictReader(file)
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+        unknown = [name for name in header if name not in CSV_COLUMNS]
+        if unknown or not ({"question", "title"} & set(header)) or "answer" not in header:
+            return [], [
+                f"{source}:1: columns must include question (or title) and answer; "
+                f"optional: id, questions, stages, tags, locale"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            ]
+        reader.fieldnames = header
+        for row_number, row in enumerate(reader, start=2):
+            row = {k: (v or "").strip() for k, v in row.items() if k}
+            before = len(problems)
+
+            def bad(message: str, row_number: int = row_number) -> None:
+                problems.append(f"{source}:{row_number}: {message}")
+
+            title = row.get("title") or row.get("question", "")
+            answer = row.get("answer", "")
+            if not title:
+                bad("missing question/title")
+            if not answer:
+                bad("missing answer")
+            article_id = row.get("id") or _slug(title)
+            if article_id and not ID_PATTERN.match(article_id):
+                bad(f"bad id {article_id!r}: use lowercase letters, digits and hyphens")
+            locale = row.get("locale") or "en"
+            if not LOCALE_PATTERN.match(locale):
+                bad(f"bad locale {locale!r}")
+            row_stages = _split(row.get("stages", ""), ",")
+            for stage in row_stages:
+                if stage not in known:
+                    bad(f"unknown stage {stage!r} (the stage model has: {', '.join(known)})")
+            key = (article_id, locale)
+            if article_id and key in seen:
+                bad(f"duplicate id {article_id!r} in locale {locale!r} (first at row {seen[key]})")
+            if len(problems) != before:
+                continue
+            seen[key] = row_number
+            article: dict = {"id": article_id, "locale": locale, "title": title}
+            questions = _split(row.get("questions", ""), "|\n")
+            if row.get("title") and row.get("question"):
+                questions.insert(0, row["question"])
+            if questions:
+                article["questions"] = questions
+            if row_stages:
+                article["stages"] = row_stages
+            tags = _split(row.get("tags", ""), ",")
+            if tags:
+                article["tags"] = tags
+            article["answer"] = answer
+            articles.append(article)
+    if not articles and not problems:
+        problems.append(f"{source}:1: no rows")
+    return articles, problems
+
+
+def _split(value: str, separators: str) -> list[str]:
+    parts = re.split("[" + re.escape(separators) + "]", value) if value else []
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _slug(text: str) -> str:
+    return "-".join(fold(text).split()[:8])
