@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.phrasebook import say
 from bot.redaction import clean_incoming
+from bot.reports import Reports
 from bot.store.models import (
     ABANDONED,
     AUTO,
@@ -20,6 +21,7 @@ from bot.store.models import (
     CUSTOMER,
     DEFAULT,
     ESCALATED,
+    MANUAL,
     OPEN,
     RESOLVED,
     SELF_SERVICE,
@@ -86,6 +88,25 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class TimerEvent:
+    """An escalation a timer raised: where the conversation is, and what to tell the customer."""
+
+    conversation_id: int
+    channel: str
+    thread_ts: str
+    escalation: EscalationInfo
+    text: str
+
+
+class UnknownStageError(ValueError):
+    """A stage id that the stage model does not have."""
+
+    def __init__(self, stage: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown stage {stage!r}; the stages are: {', '.join(known)}")
+        self.stage = stage
+
+
+@dataclass(frozen=True)
 class History:
     """What the desk knows of a returning customer."""
 
@@ -114,6 +135,7 @@ class Desk:
         self.tagger = StageTagger(model)
         self.detector = detector
         self.default_locale = default_locale
+        self.reports = Reports(store, model)
 
     def reload_knowledge_base(self, load: Callable[[], KnowledgeBase]) -> list[KbProblem]:
         """Swap in a freshly loaded knowledge base; on problems keep the last good one."""
@@ -296,6 +318,68 @@ class Desk:
             )  # fmt: skip
             uow.commit()
             return reply
+
+    # -- timers and stages set by hand -------------------------------------------------
+
+    def run_timers(self, now: datetime) -> list[TimerEvent]:
+        """Escalate buyers left waiting without a useful answer; close long-silent
+        conversations as abandoned. Safe to call as often as wanted."""
+        quiet_since = now - timedelta(minutes=self.detector.rules.idle_minutes)
+        events: list[TimerEvent] = []
+        with self.store.unit_of_work() as uow:
+            for conversation in uow.repo.stale_open_conversations(now - CONVERSATION_IDLE):
+                conversation.status, conversation.resolution = RESOLVED, ABANDONED
+                conversation.resolved_at = conversation.last_activity_at
+            for conversation in uow.repo.quiet_open_conversations(
+                now - CONVERSATION_IDLE, quiet_since
+            ):
+                assessment = self.detector.assess(
+                    self._turns(uow, conversation), conversation.stage, now
+                )
+                escalation, _ = self._act_on(uow, conversation, assessment, now)
+                if escalation is not None and escalation.new:
+                    language = conversation.customer.locale or self.default_locale
+                    self._reply(uow, conversation, HANDOVER, say(HANDOVER, language), language,
+                                at=now)  # fmt: skip
+                    events.append(
+                        TimerEvent(
+                            conversation.id,
+                            conversation.channel,
+                            conversation.thread_ts,
+                            escalation,
+                            say(HANDOVER, language),
+                        )
+                    )
+            uow.commit()
+        return events
+
+    def set_stage(self, who: CustomerRef, stage: str, *, actor: str, at: datetime) -> str:
+        """An agent or lead sets a customer's stage by hand; returns the previous stage."""
+        if stage not in self.model:
+            raise UnknownStageError(stage, self.model.ids)
+        with self.store.unit_of_work() as uow:
+            customer, _ = uow.repo.get_or_create_customer(
+                who.team_id, who.user_id, self.model.default_stage, at
+            )
+            previous = customer.stage
+            customer.stage, customer.stage_source = stage, MANUAL
+            conversation = uow.repo.latest_conversation(customer.id)
+            if conversation is not None and conversation.status != RESOLVED:
+                conversation.stage = stage
+            uow.session.add(
+                StageChange(
+                    customer_id=customer.id,
+                    conversation_id=conversation.id if conversation else None,
+                    from_stage=previous,
+                    to_stage=stage,
+                    reason=f"set by hand by {actor}",
+                    source=MANUAL,
+                    actor=actor,
+                    at=at,
+                )
+            )
+            uow.commit()
+            return previous
 
     # -- helpers -------------------------------------------------------------------------
 

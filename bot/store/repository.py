@@ -153,3 +153,97 @@ class Repository:
                 .order_by(StageChange.at, StageChange.id)
             )
         )
+
+    # -- timers --------------------------------------------------------------------------
+
+    def quiet_open_conversations(self, since: datetime, until: datetime) -> list[Conversation]:
+        """Open conversations whose last activity falls in [since, until]: candidates for
+        the idle timer (recent enough to matter, quiet long enough to check)."""
+        return list(
+            self.session.scalars(
+                select(Conversation)
+                .where(
+                    Conversation.status == OPEN,
+                    Conversation.last_activity_at >= since,
+                    Conversation.last_activity_at <= until,
+                )
+                .order_by(Conversation.id)
+            )
+        )
+
+    def stale_open_conversations(self, before: datetime) -> list[Conversation]:
+        return list(
+            self.session.scalars(
+                select(Conversation).where(
+                    Conversation.status == OPEN, Conversation.last_activity_at < before
+                )
+            )
+        )
+
+    # -- reports -------------------------------------------------------------------------
+
+    def conversation_rows(self, since: datetime, until: datetime) -> list[tuple]:
+        """(customer id, stage, resolution, first escalation time, first claim time) for
+        conversations opened in [since, until)."""
+        query = (
+            select(
+                Conversation.customer_id,
+                Conversation.stage,
+                Conversation.resolution,
+                func.min(Escalation.created_at),
+                func.min(Escalation.claimed_at),
+            )
+            .outerjoin(Escalation, Escalation.conversation_id == Conversation.id)
+            .where(Conversation.opened_at >= since, Conversation.opened_at < until)
+            .group_by(Conversation.id)
+        )
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def rating_rows(self, since: datetime, until: datetime) -> list[tuple[str, bool]]:
+        query = (
+            select(Conversation.stage, Feedback.helpful)
+            .join(Message, Feedback.message_id == Message.id)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Feedback.at >= since, Feedback.at < until)
+        )
+        return [(stage, bool(helpful)) for stage, helpful in self.session.execute(query)]
+
+    def transition_rows(self, since: datetime, until: datetime) -> list[tuple[str | None, str]]:
+        query = select(StageChange.from_stage, StageChange.to_stage).where(
+            StageChange.at >= since, StageChange.at < until
+        )
+        return [(a, b) for a, b in self.session.execute(query)]
+
+    def unanswered_questions(self, since: datetime, until: datetime) -> list[str]:
+        query = select(Message.text).where(
+            Message.role == CUSTOMER,
+            Message.decision == "none",
+            Message.created_at >= since,
+            Message.created_at < until,
+        )
+        return list(self.session.scalars(query))
+
+    def contacts(self, since: datetime, customer_id: int | None = None) -> list[tuple]:
+        """(customer id, user id, message time, conversation stage, conversation id) of
+        customer messages since `since`, oldest first."""
+        query = (
+            select(
+                Conversation.customer_id,
+                Customer.user_id,
+                Message.created_at,
+                Conversation.stage,
+                Conversation.id,
+            )
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .join(Customer, Conversation.customer_id == Customer.id)
+            .where(Message.role == CUSTOMER, Message.created_at >= since)
+            .order_by(Message.created_at)
+        )
+        if customer_id is not None:
+            query = query.where(Conversation.customer_id == customer_id)
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def customers_by_id(self, ids: list[int]) -> dict[int, Customer]:
+        if not ids:
+            return {}
+        return {c.id: c for c in self.session.scalars(select(Customer).where(Customer.id.in_(ids)))}
