@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.outcomes import (
+    CustomerRef,
+    EscalationInfo,
+    History,
+    Reply,
+    TimerEvent,
+    UnknownStageError,
+)
 from bot.phrasebook import say
 from bot.redaction import clean_incoming
 from bot.reports import Reports
@@ -33,88 +40,22 @@ from bot.store.models import (
     StageChange,
 )
 from bot.store.unit_of_work import Store, UnitOfWork
+from bot.transcript import HUMAN_REQUEST, SMALLTALK, turns_of
 from knowledge_base import Article, KbProblem, KnowledgeBase, KnowledgeBaseError, Searcher
+from knowledge_base.language import detect_language
 from knowledge_base.search import ANSWER, NONE, SUGGEST
 from lifecycle import StageModel, StageTagger, StuckDetector, Turn
+from lifecycle.smalltalk import courtesy
 from lifecycle.stages import ESCALATE, OFFER
-from lifecycle.stuck import FEEDBACK, HUMAN, QUESTION, Assessment
+from lifecycle.stuck import Assessment
 
 log = logging.getLogger(__name__)
 
-LOCAL_TEAM = "local"
-HUMAN_REQUEST = "human"  # decision stored on the message that records "talk to a person"
 HANDOVER = "handover"  # reply decision: a person takes over
 RELAYED = "relayed"  # reply decision: passed to the agent already on it
 # A conversation silent this long is over; the next message starts a new one.
 CONVERSATION_IDLE = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class CustomerRef:
-    """Who is writing: a Slack user in a workspace (the terminal uses team `local`)."""
-
-    user_id: str
-    team_id: str = LOCAL_TEAM
-
-
-@dataclass(frozen=True)
-class EscalationInfo:
-    """An escalation raised for a conversation, with the reasons an agent will read."""
-
-    id: int
-    stage: str
-    score: float
-    signals: tuple[str, ...]
-    reasons: tuple[str, ...]
-    new: bool
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the app answers a customer, and what happened around it."""
-
-    conversation_id: int
-    decision: str  # answer, suggest, none, handover, relayed, or a feedback outcome
-    text: str
-    language: str
-    stage: str
-    message_id: int | None = None  # the stored reply, for feedback buttons
-    article: Article | None = None
-    suggestions: tuple[Article, ...] = ()
-    stage_changed: bool = False
-    stage_reason: str = ""
-    escalation: EscalationInfo | None = None
-    offer_human: bool = False
-
-
-@dataclass(frozen=True)
-class TimerEvent:
-    """An escalation a timer raised: where the conversation is, and what to tell the customer."""
-
-    conversation_id: int
-    channel: str
-    thread_ts: str
-    escalation: EscalationInfo
-    text: str
-
-
-class UnknownStageError(ValueError):
-    """A stage id that the stage model does not have."""
-
-    def __init__(self, stage: str, known: Sequence[str]) -> None:
-        super().__init__(f"unknown stage {stage!r}; the stages are: {', '.join(known)}")
-        self.stage = stage
-
-
-@dataclass(frozen=True)
-class History:
-    """What the desk knows of a returning customer."""
-
-    stage: str
-    locale: str | None
-    conversations: int
-    messages: int
-    recent: tuple[str, ...] = field(default_factory=tuple)
+COURTESY_WINDOW = timedelta(hours=1)
 
 
 class Desk:
@@ -178,12 +119,25 @@ class Desk:
         text = clean_incoming(text)
         with self.store.unit_of_work() as uow:
             customer = self._customer(uow, who, at, locale)
-            conversation = self._conversation(uow, customer, channel, thread_ts, at)
-            if conversation.status != OPEN:
+            conversation = self._conversation(
+                uow, customer, channel, thread_ts, at, reuse_resolved=courtesy(text) is not None
+            )
+            if conversation.status not in (OPEN, RESOLVED):
                 # A person is on it: keep the message for them, don't answer over their head.
                 self._add_message(uow, conversation, CUSTOMER, text, at, slack_ts=slack_ts)
                 language = customer.locale or self.default_locale
                 reply = self._reply(uow, conversation, RELAYED, say(RELAYED, language), language)
+                uow.commit()
+                return reply
+
+            kind = courtesy(text)
+            if kind is not None:
+                # "thanks!" is not a question: answer politely, count nothing against anyone.
+                language = detect_language(text) or customer.locale or self.default_locale
+                self._add_message(uow, conversation, CUSTOMER, text, at, language=language,
+                                  decision=SMALLTALK, slack_ts=slack_ts)  # fmt: skip
+                reply = self._reply(uow, conversation, SMALLTALK, say(kind, language), language,
+                                    at=at)  # fmt: skip
                 uow.commit()
                 return reply
 
@@ -398,9 +352,25 @@ class Desk:
         return customer
 
     def _conversation(
-        self, uow: UnitOfWork, customer: Customer, channel: str, thread_ts: str, at: datetime
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        channel: str,
+        thread_ts: str,
+        at: datetime,
+        reuse_resolved: bool = False,
     ) -> Conversation:
         conversation = uow.repo.active_conversation(customer.id, channel, thread_ts)
+        if conversation is None and reuse_resolved:
+            # A "thanks" right after a resolved question belongs to it, not to a new one.
+            latest = uow.repo.latest_conversation(customer.id)
+            if (
+                latest is not None
+                and (latest.channel, latest.thread_ts) == (channel, thread_ts)
+                and at - latest.last_activity_at <= COURTESY_WINDOW
+            ):
+                latest.last_activity_at = max(latest.last_activity_at, at)
+                return latest
         if (
             conversation is not None
             and conversation.status == OPEN
@@ -462,31 +432,10 @@ class Desk:
         customer.stage_source = AUTO
 
     def _turns(self, uow: UnitOfWork, conversation: Conversation) -> list[Turn]:
-        """The conversation as the stuck detector sees it, in time order."""
+        """The conversation as the stuck detector sees it."""
         messages = uow.repo.messages(conversation.id)
         feedback = uow.repo.feedback_for([m.id for m in messages if m.role == BOT])
-        turns: list[tuple[datetime, int, Turn]] = []
-        for order, message in enumerate(messages):
-            if message.role == CUSTOMER and message.decision == HUMAN_REQUEST:
-                turns.append((message.created_at, order, Turn(message.created_at, HUMAN)))
-            elif message.role == CUSTOMER:
-                topic = ""
-                if message.article_id:
-                    found = self.kb.get(message.article_id, message.language)
-                    topic = found.title if found else message.article_id
-                turn = Turn(
-                    message.created_at,
-                    QUESTION,
-                    text=message.text,
-                    decision=message.decision,
-                    article_id=message.article_id,
-                    topic=topic,
-                )
-                turns.append((message.created_at, order, turn))
-            elif message.id in feedback:
-                rated = feedback[message.id]
-                turns.append((rated.at, order, Turn(rated.at, FEEDBACK, helpful=rated.helpful)))
-        return [turn for _, _, turn in sorted(turns, key=lambda item: (item[0], item[1]))]
+        return turns_of(messages, feedback, self.kb)
 
     def _act_on(
         self, uow: UnitOfWork, conversation: Conversation, assessment: Assessment, at: datetime

@@ -12,6 +12,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "helpful": "Glad that helped!",
         "not_helpful": "Sorry that didn't help. Could you tell me more, in other words?",
         "nothing_to_rate": "There is no answer to rate yet: ask me a question first.",
+        "thanks": "You're welcome! Anything else I can help you with?",
+        "greeting": "Hi! What can I help you with?",
     },
     "it": {
         "suggest": "Ho trovato alcuni articoli che potrebbero aiutarti. Quale risponde alla tua domanda?",
@@ -22,6 +24,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "helpful": "Felice di esserti stato utile!",
         "not_helpful": "Mi dispiace che non sia stato utile. Puoi spiegarmi meglio, con altre parole?",
         "nothing_to_rate": "Non c'è ancora una risposta da valutare: fammi prima una domanda.",
+        "thanks": "Prego! Posso aiutarti con qualcos'altro?",
+        "greeting": "Ciao! Come posso aiutarti?",
     },
     "de": {
         "suggest": "Ich habe einige Artikel gefunden, die helfen könnten. Welcher passt zu Ihrer Frage?",
@@ -32,6 +36,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "helpful": "Schön, dass das geholfen hat!",
         "not_helpful": "Schade, dass das nicht geholfen hat. Können Sie es mit anderen Worten beschreiben?",
         "nothing_to_rate": "Es gibt noch keine Antwort zu bewerten: Stellen Sie mir zuerst eine Frage.",
+        "thanks": "Gern geschehen! Kann ich sonst noch helfen?",
+        "greeting": "Hallo! Wobei kann ich helfen?",
     },
     "pl": {
         "suggest": "Znalazłem kilka artykułów, które mogą pomóc. Który odpowiada na Twoje pytanie?",
@@ -42,6 +48,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "helpful": "Cieszę się, że to pomogło!",
         "not_helpful": "Przykro mi, że to nie pomogło. Czy możesz opisać to innymi słowami?",
         "nothing_to_rate": "Nie ma jeszcze odpowiedzi do oceny: najpierw zadaj mi pytanie.",
+        "thanks": "Nie ma za co! Czy mogę pomóc w czymś jeszcze?",
+        "greeting": "Cześć! W czym mogę pomóc?",
     },
 }
 

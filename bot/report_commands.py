@@ -128,8 +128,8 @@ def render_summary(summary: Summary, label: str) -> str:
             f"{row.abandoned_purchases:>10}"
         )
     totals = summary.totals
-    lines.append(f"Total: {totals['conversations']} conversations, "
-                 f"{totals['escalations']} escalations")  # fmt: skip
+    lines.append(f"Total: {totals['conversations']} conversation(s), "
+                 f"{totals['escalations']} escalation(s)")  # fmt: skip
     if summary.transitions:
         lines.append("Stage moves: " + "; ".join(f"{a} > {b}: {n}" for a, b, n in
                                                   summary.transitions))  # fmt: skip

@@ -60,7 +60,9 @@ def lead_temperature(
             position = model.position(contact.stage)
             purchase = model.position(model.purchase_stage)
             # Closer to the purchase means a warmer lead; after it, this is support, not a lead.
-            weight = 1.5 if position in (purchase - 1, purchase) else 0.5 if position > purchase else 1
+            weight = (
+                1.5 if position in (purchase - 1, purchase) else 0.5 if position > purchase else 1
+            )
         score += weight * 0.5 ** (age_days / HALF_LIFE_DAYS)
     label = HOT if score >= HOT_SCORE else WARM if score >= WARM_SCORE else COLD
     return LeadTemperature(label, round(score, 2))

@@ -36,6 +36,13 @@ def create_db_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin: the module's
+        # own handling commits on SAVEPOINT release and would break the unit of work.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+        connection.exec_driver_sql("BEGIN")
 
     return engine
 

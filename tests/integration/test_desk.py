@@ -26,7 +26,7 @@ def ask(desk: Desk, text: str, minutes: float = 0, who: CustomerRef = ANNA, thre
 
 
 def test_a_payment_question_is_answered_tagged_and_stored(desk: Desk) -> None:
-    reply = ask(desk, "how can I pay?")
+    reply = ask(desk, "how do I pay with paypal")
     assert reply.decision == ANSWER
     assert reply.article.id == "payment-methods"
     assert reply.stage == "purchase"
@@ -40,7 +40,7 @@ def test_a_payment_question_is_answered_tagged_and_stored(desk: Desk) -> None:
 
 
 def test_the_stage_carries_over_to_the_next_conversation(desk: Desk) -> None:
-    ask(desk, "how can I pay?", thread="run-1")
+    ask(desk, "how do I pay with paypal", thread="run-1")
     reply = ask(desk, "hello", minutes=60, thread="run-2")
     assert reply.stage == "purchase"
     history = desk.history(ANNA)
@@ -109,8 +109,8 @@ def test_card_numbers_never_reach_the_database(desk: Desk) -> None:
 
 
 def test_a_long_silence_starts_a_new_conversation(desk: Desk) -> None:
-    first = ask(desk, "how can I pay?")
-    later = ask(desk, "how can I pay?", minutes=60 * 30)
+    first = ask(desk, "how do I pay with paypal")
+    later = ask(desk, "how do I pay with paypal", minutes=60 * 30)
     assert later.conversation_id != first.conversation_id
     assert later.stage == "purchase"
 

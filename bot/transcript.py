@@ -1,0 +1,43 @@
+"""Stored messages and feedback turned into the turns the stuck detector reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from bot.store.models import CUSTOMER, Feedback, Message
+from knowledge_base import KnowledgeBase
+from lifecycle.stuck import FEEDBACK, HUMAN, QUESTION, Turn
+
+HUMAN_REQUEST = "human"  # decision stored on the message that records "talk to a person"
+SMALLTALK = "smalltalk"  # decision stored on courtesy messages ("thanks!"): not questions
+
+
+def turns_of(
+    messages: Sequence[Message], feedback: Mapping[int, Feedback], kb: KnowledgeBase
+) -> list[Turn]:
+    """The customer's side of a conversation in time order: questions, requests, feedback."""
+    turns: list[tuple[datetime, int, Turn]] = []
+    for order, message in enumerate(messages):
+        if message.role == CUSTOMER and message.decision == HUMAN_REQUEST:
+            turns.append((message.created_at, order, Turn(message.created_at, HUMAN)))
+        elif message.role == CUSTOMER and message.decision == SMALLTALK:
+            continue
+        elif message.role == CUSTOMER:
+            topic = ""
+            if message.article_id:
+                found = kb.get(message.article_id, message.language)
+                topic = found.title if found else message.article_id
+            turn = Turn(
+                message.created_at,
+                QUESTION,
+                text=message.text,
+                decision=message.decision,
+                article_id=message.article_id,
+                topic=topic,
+            )
+            turns.append((message.created_at, order, turn))
+        elif message.id in feedback:
+            rated = feedback[message.id]
+            turns.append((rated.at, order, Turn(rated.at, FEEDBACK, helpful=rated.helpful)))
+    return [turn for _, _, turn in sorted(turns, key=lambda item: (item[0], item[1]))]

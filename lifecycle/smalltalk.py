@@ -1,0 +1,36 @@
+"""Courtesy messages ("thanks!", "hallo", "dziękuję") are not questions.
+
+Searching the knowledge base for "thanks" finds nothing, and counting that as an unanswered
+question would make a satisfied buyer look stuck.
+"""
+
+from __future__ import annotations
+
+from knowledge_base.text import fold
+
+THANKS = "thanks"
+GREETING = "greeting"
+
+_WORDS: dict[str, frozenset[str]] = {
+    THANKS: frozenset(
+        "thanks thank thx ty cheers great perfect awesome ok okay cool brilliant super "
+        "grazie mille perfetto ottimo va bene danke vielen dank perfekt prima alles klar "
+        "dziekuje dzieki bardzo super swietnie wszystko jasne you so much much a lot "
+        "that worked it works worked fine".split()
+    ),
+    GREETING: frozenset(
+        "hi hello hey good morning afternoon evening there ciao buongiorno buonasera salve "
+        "hallo guten tag morgen abend servus moin czesc dzien dobry witam hej".split()
+    ),
+}
+
+
+def courtesy(text: str) -> str | None:
+    """THANKS or GREETING when the whole message is only that, else None."""
+    words = fold(text).split()
+    if not words or len(words) > 6:
+        return None
+    for kind, vocabulary in _WORDS.items():
+        if all(word in vocabulary for word in words):
+            return kind
+    return None
