@@ -45,9 +45,11 @@ from knowledge_base import Article, KbProblem, KnowledgeBase, KnowledgeBaseError
 from knowledge_base.language import detect_language
 from knowledge_base.search import ANSWER, NONE, SUGGEST
 from lifecycle import StageModel, StageTagger, StuckDetector, Turn
+from lifecycle.rules import PAYMENT_FAILURE
 from lifecycle.smalltalk import courtesy
 from lifecycle.stages import ESCALATE, OFFER
 from lifecycle.stuck import Assessment
+from lifecycle.tagging import StageEvidence
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ RELAYED = "relayed"  # reply decision: passed to the agent already on it
 # A conversation silent this long is over; the next message starts a new one.
 CONVERSATION_IDLE = timedelta(hours=24)
 COURTESY_WINDOW = timedelta(hours=1)
+SIGNAL = "signal"  # stage evidence that comes from a stuck signal
+SIGNAL_WEIGHT = 0.7
 
 
 class Desk:
@@ -161,6 +165,13 @@ class Desk:
             evidence = self.tagger.evidence(
                 text, article.stages if article else (), article.id if article else ""
             )
+            if any(s.id == PAYMENT_FAILURE for s in self.detector.text_signals(text)):
+                # A failing payment is a buyer's problem, whatever words it came in.
+                evidence.append(
+                    StageEvidence(
+                        self.model.purchase_stage, SIGNAL_WEIGHT, SIGNAL, "payment problem"
+                    )
+                )
             stage = self.tagger.decide(
                 conversation.stage, evidence, established=customer.stage_source != DEFAULT
             )
@@ -176,9 +187,7 @@ class Desk:
             else:
                 decision, reply_text = NONE, say(NONE, language)
 
-            assessment = self.detector.assess(
-                self._turns(uow, conversation), conversation.stage, at
-            )
+            assessment = self._assess(uow, conversation, at)
             escalation, offer = self._act_on(uow, conversation, assessment, at)
             if escalation is not None:
                 reply_text = (
@@ -236,9 +245,7 @@ class Desk:
                 text, decision = say("helpful", language), "helpful"
             else:
                 uow.flush()
-                assessment = self.detector.assess(
-                    self._turns(uow, conversation), conversation.stage, at
-                )
+                assessment = self._assess(uow, conversation, at)
                 escalation, _ = self._act_on(uow, conversation, assessment, at)
                 text, decision = say("not_helpful", language), "not_helpful"
                 if escalation is not None:
@@ -262,9 +269,7 @@ class Desk:
                 uow, conversation, CUSTOMER, "(asked to talk to a person)", at,
                 decision=HUMAN_REQUEST, language=language,
             )  # fmt: skip
-            assessment = self.detector.assess(
-                self._turns(uow, conversation), conversation.stage, at
-            )
+            assessment = self._assess(uow, conversation, at)
             escalation, _ = self._act_on(uow, conversation, assessment, at)
             reply = self._reply(
                 uow, conversation, HANDOVER, say(HANDOVER, language), language,
@@ -287,9 +292,7 @@ class Desk:
             for conversation in uow.repo.quiet_open_conversations(
                 now - CONVERSATION_IDLE, quiet_since
             ):
-                assessment = self.detector.assess(
-                    self._turns(uow, conversation), conversation.stage, now
-                )
+                assessment = self._assess(uow, conversation, now)
                 escalation, _ = self._act_on(uow, conversation, assessment, now)
                 if escalation is not None and escalation.new:
                     language = conversation.customer.locale or self.default_locale
@@ -430,6 +433,13 @@ class Desk:
         )
         conversation.stage = customer.stage = stage
         customer.stage_source = AUTO
+
+    def _assess(self, uow: UnitOfWork, conversation: Conversation, now: datetime) -> Assessment:
+        """The stuck assessment of a conversation, judged by every stage it has been in."""
+        earlier = uow.repo.conversation_stages(conversation.id)
+        return self.detector.assess(
+            self._turns(uow, conversation), conversation.stage, now, earlier
+        )
 
     def _turns(self, uow: UnitOfWork, conversation: Conversation) -> list[Turn]:
         """The conversation as the stuck detector sees it."""

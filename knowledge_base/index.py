@@ -13,13 +13,14 @@ few of its own terms anywhere and scores low.
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from knowledge_base.articles import Article
 from knowledge_base.spelling import Vocabulary
@@ -28,8 +29,6 @@ from knowledge_base.stemming import Analyzer, char_ngrams
 # BM25's usual constants.
 K1 = 1.2
 B = 0.75
-# The answer is long and written for people, not searches: its words count for half.
-ANSWER_WEIGHT = 0.5
 # In an index of at least MIN_ARTICLES, stage 1 skips terms in more than MAX_DF of the articles.
 MAX_DF = 0.3
 MIN_ARTICLES = 500
@@ -56,78 +55,115 @@ class _Bm25:
 
     def __init__(self, docs: list[Counter[str]]) -> None:
         count = len(docs)
-        df: Counter[str] = Counter()
-        for doc in docs:
-            df.update(doc.keys())
-        self.idf = {t: math.log(1 + (count - n + 0.5) / (n + 0.5)) for t, n in df.items()}
-        # A term never seen is as rare as a term can be.
-        self.unknown_idf = math.log(1 + (count + 0.5) / 0.5)
-        big = count >= MIN_ARTICLES
-        self.common = {t for t, n in df.items() if n > count * MAX_DF} if big else set()
         lengths = [sum(doc.values()) for doc in docs]
         average = (sum(lengths) / count) if count else 1.0
-        postings: dict[str, tuple[list[int], list[float]]] = {}
-        # Each article's weights for the common terms, to add them exactly to the candidates.
-        self.common_weights: list[dict[str, float]] = []
-        idf, common = self.idf, self.common
-        for position, (doc, length) in enumerate(zip(docs, lengths, strict=True)):
-            norm = K1 * (1 - B + B * length / (average or 1.0))
-            mine: dict[str, float] = {}
+        norms = [K1 * (1 - B + B * length / (average or 1.0)) for length in lengths]
+        # Gather each term's articles and frequencies first, then weigh a whole list at a time:
+        # twice as fast as weighing posting by posting, and building is most of the start-up.
+        ids_of: defaultdict[str, list[int]] = defaultdict(list)
+        tfs_of: defaultdict[str, list[float]] = defaultdict(list)
+        for position, doc in enumerate(docs):
             for term, tf in doc.items():
-                weight = idf[term] * tf * (K1 + 1) / (tf + norm)
-                if term in common:
-                    mine[term] = weight
-                posting = postings.get(term)
-                if posting is None:
-                    posting = postings[term] = ([], [])
-                posting[0].append(position)
-                posting[1].append(weight)
-            self.common_weights.append(mine)
-        # Arrays take a fraction of the memory of lists of Python ints and floats.
-        self.postings = {t: (array("i", ids), array("f", ws)) for t, (ids, ws) in postings.items()}
+                ids_of[term].append(position)
+                tfs_of[term].append(tf)
+        # A term never seen is as rare as a term can be.
+        self.unknown_idf = math.log(1 + (count + 0.5) / 0.5)
+        self.idf: dict[str, float] = {}
+        self.postings: dict[str, tuple[array, array]] = {}
+        self.common: set[str] = set()
+        for term, ids in ids_of.items():
+            df = len(ids)
+            idf = self.idf[term] = math.log(1 + (count - df + 0.5) / (df + 0.5))
+            weights = [
+                idf * tf * (K1 + 1) / (tf + norms[p])
+                for p, tf in zip(ids, tfs_of[term], strict=True)
+            ]
+            # Arrays take a fraction of the memory of lists of Python ints and floats.
+            self.postings[term] = (array("i", ids), array("f", weights))
+            if count >= MIN_ARTICLES and df > count * MAX_DF:
+                self.common.add(term)
+        # Each article's weights for the common terms, to add them exactly to the candidates.
+        self.common_weights: list[dict[str, float]] = [{} for _ in docs]
+        for term in self.common:
+            for position, weight in zip(*self.postings[term], strict=True):
+                self.common_weights[position][term] = weight
 
-    def first_pass(self, query: Counter[str]) -> tuple[dict[int, float], float, list[str]]:
-        """BM25 of the query's rarer terms per article, the score of a perfect match (every
+    def first_pass(self, query: Counter[str]) -> tuple[list[float], float, set[str]]:
+        """BM25 per article of the query's rarer terms, the score of a perfect match (every
         term saturated, so score / ceiling is in [0, 1]), and the common terms left out."""
-        totals: dict[int, float] = {}
+        # A list indexed by article beats a dict here: no hashing, and += in place.
+        totals = [0.0] * len(self.common_weights)
         ceiling = 0.0
-        skipped: list[str] = []
+        skipped: set[str] = set()
+        walked = False
         for term, count in query.items():
             ceiling += count * self.idf.get(term, self.unknown_idf) * (K1 + 1)
             if term in self.common:
-                skipped.append(term)
+                skipped.add(term)
             else:
-                self._walk(term, count, totals)
-        if not totals:  # only common words: they must name the candidates, however slowly
+                walked = self._walk(term, count, totals) or walked
+        if not walked:  # only common words: they must name the candidates, however slowly
             for term in skipped:
                 self._walk(term, query[term], totals)
-            skipped = []
+            skipped = set()
         return totals, ceiling, skipped
 
-    def _walk(self, term: str, count: int, totals: dict[int, float]) -> None:
+    def _walk(self, term: str, count: int, totals: list[float]) -> bool:
         posting = self.postings.get(term)
         if posting is None:
-            return
-        get = totals.get
-        for position, weight in zip(*posting, strict=True):
-            totals[position] = get(position, 0.0) + count * weight
+            return False
+        if count == 1:
+            for position, weight in zip(*posting, strict=True):
+                totals[position] += weight
+        else:
+            for position, weight in zip(*posting, strict=True):
+                totals[position] += count * weight
+        return True
 
-    def rest(self, position: int, query: Counter[str], skipped: list[str]) -> float:
+    def rest(self, position: int, query: Counter[str], skipped: set[str]) -> float:
         """What the skipped common terms add to one article's BM25."""
         mine = self.common_weights[position]
-        return sum(query[term] * mine.get(term, 0.0) for term in skipped)
+        return sum(query[term] * mine[term] for term in mine.keys() & skipped)
 
 
-def _unit(counts: Counter[str], idf: dict[str, float], default: float) -> dict[str, float]:
-    vector = {t: (1 + math.log(c)) * idf.get(t, default) for t, c in counts.items()}
-    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+def _unit(stems: list[str], idf: dict[str, float], default: float) -> dict[str, float]:
+    """TF-IDF vector of unit length, with sublinear term frequency."""
+    vector = {t: idf.get(t, default) for t in stems}
+    if len(vector) < len(stems):  # a repeated word counts 1 + log(count) times
+        for term, count in Counter(stems).items():
+            if count > 1:
+                vector[term] *= 1 + math.log(count)
+    norm = math.hypot(*vector.values()) or 1.0
     return {t: v / norm for t, v in vector.items()}
 
 
+def _stem_doc(
+    phrasings: list[tuple[list[str], list[str]]], answer: tuple[list[str], list[str]]
+) -> Counter[str]:
+    # Title and questions count twice, so the answer, long and written for people rather than
+    # for searches, weighs half as much; one Counter call keeps the build fast.
+    stems = [stem for _, stems in phrasings for stem in stems]
+    return Counter(stems + stems + answer[1])
+
+
+def _centroid(vectors: list[dict[str, float]]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for vector in vectors:
+        for term, value in vector.items():
+            total[term] = total.get(term, 0.0) + value
+    norm = math.hypot(*total.values()) or 1.0
+    return {t: v / norm for t, v in total.items()}
+
+
 def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+    # Most pairs share no word or one: intersecting the keys in C first is the fast way.
+    return sum(a[t] * b[t] for t in a.keys() & b.keys())
+
+
+def _best_ratio(text: str, choices: list[str]) -> float:
+    # One call to rapidfuzz's C loop over the phrasings instead of one Python call per phrasing.
+    best = process.extractOne(text, choices, scorer=fuzz.ratio)
+    return best[1] / 100 if best else 0.0
 
 
 class LocaleIndex:
@@ -136,55 +172,32 @@ class LocaleIndex:
     def __init__(self, articles: Sequence[Article], locale: str) -> None:
         self.articles = list(articles)
         self.analyzer = Analyzer(locale)
-        self.vocabulary = Vocabulary()
-        stem_docs: list[Counter[str]] = []
-        ngram_docs: list[Counter[str]] = []
-        phrasing_stems: list[list[Counter[str]]] = []
-        self._phrasings: list[list[str]] = []  # folded title and questions
-        self._sorted: list[list[str]] = []  # the same with words sorted, for token_sort_ratio
-        for article in self.articles:
-            stems: list[str] = []
-            words: list[str] = []
-            per_phrasing: list[Counter[str]] = []
-            texts: list[str] = []
-            for text in (article.title, *article.questions):
-                folded, stemmed = self.analyzer.analyze(text)
-                self.vocabulary.add(folded, stemmed)
-                per_phrasing.append(Counter(stemmed))
-                stems += stemmed
-                words += folded
-                texts.append(" ".join(folded))
-            stem_doc = Counter(stems)
-            folded, stemmed = self.analyzer.analyze(article.answer)
-            self.vocabulary.add(folded, stemmed)
-            for stem, count in Counter(stemmed).items():
-                stem_doc[stem] += ANSWER_WEIGHT * count
-            stem_docs.append(stem_doc)
-            # The answer's n-grams are left out: no better on the benchmarks, and many postings.
-            ngram_docs.append(char_ngrams(words))
-            phrasing_stems.append(per_phrasing)
-            self._phrasings.append(texts)
-            self._sorted.append([" ".join(sorted(t.split())) for t in texts])
-        self.vocabulary.freeze()
-        self._stems = _Bm25(stem_docs)
-        self._ngrams = _Bm25(ngram_docs)
-        # Cosines weigh words by rarity across articles, so one article's shared words count.
+        analyse = self.analyzer.analyze
+        # Per article: (folded words, stems) of the title and each question, then of the answer.
+        phrasings = [[analyse(t) for t in (a.title, *a.questions)] for a in self.articles]
+        answers = [analyse(a.answer) for a in self.articles]
+        self.vocabulary = Vocabulary([*(p for ps in phrasings for p in ps), *answers])
+        self._stems = _Bm25(
+            [_stem_doc(ps, answer) for ps, answer in zip(phrasings, answers, strict=True)]
+        )
+        # The answer's n-grams are left out: no better on the benchmarks, and many postings.
+        self._ngrams = _Bm25(
+            [char_ngrams([w for words, _ in ps for w in words]) for ps in phrasings]
+        )
+        self._texts = [[" ".join(words) for words, _ in ps] for ps in phrasings]
+        self._sorted = [[" ".join(sorted(words)) for words, _ in ps] for ps in phrasings]
+        # Cosines weigh stems by rarity across articles, so what one article's phrasings share
+        # stands out in its centroid.
         count = len(self.articles)
         df: Counter[str] = Counter()
-        for phrasings in phrasing_stems:
-            df.update({t for p in phrasings for t in p})
+        for ps in phrasings:
+            df.update({stem for _, stems in ps for stem in stems})
         self._idf = {t: math.log(1 + count / n) for t, n in df.items()}
         self._unknown_idf = math.log(1 + count)
-        self._vectors: list[list[dict[str, float]]] = []
-        self._centroids: list[dict[str, float]] = []
-        for phrasings in phrasing_stems:
-            vectors = [_unit(p, self._idf, self._unknown_idf) for p in phrasings]
-            centroid: Counter[str] = Counter()
-            for vector in vectors:
-                centroid.update(vector)
-            norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-            self._vectors.append(vectors)
-            self._centroids.append({t: v / norm for t, v in centroid.items()})
+        self._vectors = [
+            [_unit(stems, self._idf, self._unknown_idf) for _, stems in ps] for ps in phrasings
+        ]
+        self._centroids = [_centroid(vectors) for vectors in self._vectors]
 
     def parts(
         self, query: str, allowed: Sequence[bool] | None = None, depth: int = CANDIDATES
@@ -200,27 +213,28 @@ class LocaleIndex:
         stem_query, ngram_query = Counter(stems), char_ngrams(folded)
         by_stems, stem_ceiling, stems_skipped = self._stems.first_pass(stem_query)
         by_ngrams, ngram_ceiling, ngrams_skipped = self._ngrams.first_pass(ngram_query)
-        first = dict(by_ngrams)
-        for position, score in by_stems.items():
-            first[position] = first.get(position, 0.0) + score
-        if allowed is not None:
-            first = {p: s for p, s in first.items() if allowed[p]}
-        best = sorted(first, key=first.__getitem__, reverse=True)[:depth]
-        vector = _unit(stem_query, self._idf, self._unknown_idf)
+        stem_scale = 1 / stem_ceiling if stem_ceiling else 0.0
+        ngram_scale = 1 / ngram_ceiling if ngram_ceiling else 0.0
+        first = [s * stem_scale + n * ngram_scale for s, n in zip(by_stems, by_ngrams, strict=True)]
+        found = (
+            p for p, score in enumerate(first) if score > 0 and (allowed is None or allowed[p])
+        )
+        best = heapq.nlargest(depth, found, key=first.__getitem__)
+        vector = _unit(stems, self._idf, self._unknown_idf)
         text, ordered = " ".join(folded), " ".join(sorted(folded))
         result = []
         for position in best:
-            stem_score = by_stems.get(position, 0.0)
-            stem_score += self._stems.rest(position, stem_query, stems_skipped)
-            ngram_score = by_ngrams.get(position, 0.0)
-            ngram_score += self._ngrams.rest(position, ngram_query, ngrams_skipped)
+            stem_score = by_stems[position] + self._stems.rest(position, stem_query, stems_skipped)
+            ngram_score = by_ngrams[position] + self._ngrams.rest(
+                position, ngram_query, ngrams_skipped
+            )
             parts = (
-                min(1.0, stem_score / stem_ceiling) if stem_ceiling else 0.0,
-                min(1.0, ngram_score / ngram_ceiling) if ngram_ceiling else 0.0,
+                min(1.0, stem_score * stem_scale),
+                min(1.0, ngram_score * ngram_scale),
                 _dot(vector, self._centroids[position]),
                 max((_dot(vector, v) for v in self._vectors[position]), default=0.0),
-                max(fuzz.ratio(ordered, t) for t in self._sorted[position]) / 100,
-                max(fuzz.ratio(text, t) for t in self._phrasings[position]) / 100,
+                _best_ratio(ordered, self._sorted[position]),
+                _best_ratio(text, self._texts[position]),
             )
             result.append((position, parts))
         return result
@@ -232,7 +246,10 @@ class LocaleIndex:
         factors = astuple(weights)
         total = sum(factors) or 1.0
         scored = [
-            (self.articles[position], sum(f * p for f, p in zip(factors, parts, strict=True)) / total)
+            (
+                self.articles[position],
+                sum(f * p for f, p in zip(factors, parts, strict=True)) / total,
+            )
             for position, parts in self.parts(query, allowed)
         ]
         scored.sort(key=lambda pair: pair[1], reverse=True)

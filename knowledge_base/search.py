@@ -16,6 +16,7 @@ no numpy and no model to download; benchmarks/kb_retrieval.py measures quality a
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from knowledge_base.articles import Article, KnowledgeBase
@@ -33,7 +34,7 @@ AGENT_AUDIENCE = "agent"
 # Tuned on Bitext dev (answer precision against the share answered) and checked on the bundled
 # knowledge base; benchmarks/kb_retrieval.py reports them on held-out queries.
 ANSWER_SCORE = 0.5
-ANSWER_MARGIN = 0.06
+ANSWER_MARGIN = 0.08
 SUGGEST_SCORE = 0.4
 # A fallback-locale article must beat one in the customer's language by this much.
 FALLBACK_PENALTY = 0.97
@@ -87,9 +88,17 @@ class Searcher:
         by_locale: dict[str, list[Article]] = {}
         for article in kb:
             by_locale.setdefault(article.locale, []).append(article)
-        self._indexes = {
-            locale: LocaleIndex(articles, locale) for locale, articles in by_locale.items()
-        }
+        # Building makes millions of small objects and no cycles: pausing the garbage collector
+        # saves a tenth of the time, which matters for a big knowledge base at start-up.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._indexes = {
+                locale: LocaleIndex(articles, locale) for locale, articles in by_locale.items()
+            }
+        finally:
+            if collecting:
+                gc.enable()
         self._public = {
             locale: [a.is_public for a in index.articles] for locale, index in self._indexes.items()
         }

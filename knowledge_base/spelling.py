@@ -10,6 +10,7 @@ it keeps unrelated words ("rome") from turning into known ones as often.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -21,20 +22,14 @@ LONG_WORD = 9
 class Vocabulary:
     """The folded words of one index, with their stems and how often they occur."""
 
-    def __init__(self) -> None:
-        self._counts: Counter[str] = Counter()
+    def __init__(self, texts: Iterable[tuple[list[str], list[str]]]) -> None:
+        words: list[str] = []
         self._stems: dict[str, str] = {}
+        for folded, stems in texts:
+            words += folded
+            self._stems.update(zip(folded, stems, strict=True))
+        self._counts = Counter(words)
         self._by_initial: dict[str, list[str]] = {}
-
-    def add(self, folded: list[str], stems: list[str]) -> None:
-        """Count the words of one text (with their stems, in the same order)."""
-        self._counts.update(folded)
-        for word, stem in zip(folded, stems, strict=True):
-            self._stems.setdefault(word, stem)
-
-    def freeze(self) -> None:
-        """Group the words by first letter; call once after the last `add`."""
-        self._by_initial = {}
         for word in self._counts:
             if len(word) >= MIN_LENGTH - 1 and not word.isdigit():
                 self._by_initial.setdefault(word[0], []).append(word)
@@ -50,9 +45,7 @@ class Vocabulary:
         if not choices:
             return None
         limit = 2 if len(word) >= LONG_WORD else 1
-        found = process.extract(
-            word, choices, scorer=OSA.distance, score_cutoff=limit, limit=None
-        )
+        found = process.extract(word, choices, scorer=OSA.distance, score_cutoff=limit, limit=None)
         if not found:
             return None
         best = min(found, key=lambda match: (match[1], -self._counts[match[0]], match[0]))[0]

@@ -44,24 +44,27 @@ _LONGEST_NUMBER = 4
 _TOKEN = re.compile(r"[^\W_]+")
 # "hasn't" is "has not": without this, "hasn" and "t" match nothing that "has not" would.
 _CONTRACTIONS = (
-    (re.compile(r"\bcan['’]t\b"), "can not"),
-    (re.compile(r"\bwon['’]t\b"), "will not"),
-    (re.compile(r"n['’]t\b"), " not"),
+    *((f"can{q}t", "can not") for q in "'’"),
+    *((f"won{q}t", "will not") for q in "'’"),
+    *((f"n{q}t", " not") for q in "'’"),
 )
 # Snowball stemmer objects keep state between calls, and Bolt calls us from several threads.
 _LOCK = threading.Lock()
+_CACHE_SIZE = 200_000
+_DROPPED = ("", "")
 _STEMMERS: dict[str, object] = {}
 
 
-@lru_cache(maxsize=200_000)
-def word_terms(word: str, locale: str) -> tuple[str, str]:
-    """The folded form and the folded stem of one lower-case word.
+def word_terms(word: str, locale: str) -> tuple[str, str] | None:
+    """The folded form and the folded stem of one lower-case word; None for a long number.
 
     Stemmed before folding, since the Polish and German stemmers need their 'ć' and 'ü'.
     """
+    if word.isdigit():
+        return None if len(word) > _LONGEST_NUMBER else (word, word)
     folded = fold(word).replace(" ", "")
     name = SNOWBALL_NAMES.get(locale)
-    if name is None or len(word) < 3 or word.isdigit():
+    if name is None or len(word) < 3:
         return folded, folded
     with _LOCK:
         stemmer = _STEMMERS.get(name)
@@ -72,16 +75,12 @@ def word_terms(word: str, locale: str) -> tuple[str, str]:
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case words of `text`, accents kept, without long numbers."""
+    """Lower-case words of `text`, accents kept."""
     text = text.casefold()
     if "'" in text or "’" in text:
-        for pattern, replacement in _CONTRACTIONS:
-            text = pattern.sub(replacement, text)
-    return [
-        word
-        for word in _TOKEN.findall(text)
-        if not (word.isdigit() and len(word) > _LONGEST_NUMBER)
-    ]
+        for contraction, replacement in _CONTRACTIONS:
+            text = text.replace(contraction, replacement)
+    return _TOKEN.findall(text)
 
 
 @lru_cache(maxsize=200_000)
@@ -108,8 +107,17 @@ class Analyzer:
 
     def __init__(self, locale: str) -> None:
         self.locale = locale
+        # Building an index analyses a million words but only thousands of different ones.
+        self._cache: dict[str, tuple[str, str]] = {}
 
     def analyze(self, text: str) -> tuple[list[str], list[str]]:
         """The folded words and the stems of `text`."""
-        pairs = [word_terms(word, self.locale) for word in tokens(text)]
-        return [folded for folded, _ in pairs], [stem for _, stem in pairs]
+        get = self._cache.get
+        pairs = [get(word) or self._learn(word) for word in tokens(text)]
+        return [p[0] for p in pairs if p[0]], [p[1] for p in pairs if p[0]]
+
+    def _learn(self, word: str) -> tuple[str, str]:
+        if len(self._cache) > _CACHE_SIZE:  # misspellings would otherwise pile up forever
+            self._cache.clear()
+        terms = self._cache[word] = word_terms(word, self.locale) or _DROPPED
+        return terms

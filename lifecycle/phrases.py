@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from knowledge_base.text import fold
 
 _KEY = 3  # phrases are bucketed by the first letters of their first word
+_MIN_GAPPED_WORD = 3
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,14 @@ class PhraseHit:
     label: str  # a stage id or a signal id
     phrase: str  # as written in the YAML file
     words: int  # longer phrases are stronger evidence
+    exact: bool = True  # False when other words came between the phrase's words
 
 
 class PhraseMatcher:
     """All phrases of all labels, indexed for matching one short message quickly."""
 
-    def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, phrases: Iterable[tuple[str, str]], gap: int = 0) -> None:
+        self.gap = gap  # words allowed between a phrase's words (0: consecutive only)
         self._buckets: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for label, phrase in phrases:
@@ -47,12 +50,39 @@ class PhraseMatcher:
                 if size > len(word):
                     break
                 for folded, label, phrase in self._buckets.get(word[:size], ()):
-                    if _matches_at(message, start, folded):
-                        hits.setdefault((label, phrase), PhraseHit(label, phrase, len(folded)))
+                    if _matches_at(message, start, folded, 0):
+                        hit = PhraseHit(label, phrase, len(folded))
+                    elif (
+                        self.gap
+                        and len(folded) > 1
+                        # "can't pay" folds to "can t pay": a one-letter word matched far
+                        # away ("can I split the payment") would be noise, not evidence.
+                        and min(len(w) for w in folded) >= _MIN_GAPPED_WORD
+                        and _matches_at(message, start, folded, self.gap)
+                    ):
+                        hit = PhraseHit(label, phrase, len(folded), exact=False)
+                    else:
+                        continue
+                    kept = hits.get((label, phrase))
+                    if kept is None or (hit.exact and not kept.exact):
+                        hits[(label, phrase)] = hit
         return list(hits.values())
 
 
-def _matches_at(message: list[str], start: int, phrase: tuple[str, ...]) -> bool:
-    if start + len(phrase) > len(message):
+def _matches_at(message: list[str], start: int, phrase: tuple[str, ...], gap: int) -> bool:
+    """Phrase words in order from `start`, each within `gap` words of the one before, so
+    with a gap "open account" also finds "opening a new premium account"."""
+    if not message[start].startswith(phrase[0]):
         return False
-    return all(message[start + i].startswith(word) for i, word in enumerate(phrase))
+    position = start
+    for word in phrase[1:]:
+        for step in range(1, gap + 2):
+            candidate = position + step
+            if candidate >= len(message):
+                return False
+            if message[candidate].startswith(word):
+                position = candidate
+                break
+        else:
+            return False
+    return True

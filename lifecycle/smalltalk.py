@@ -16,7 +16,9 @@ _WORDS: dict[str, frozenset[str]] = {
         "thanks thank thx ty cheers great perfect awesome ok okay cool brilliant super "
         "grazie mille perfetto ottimo va bene danke vielen dank perfekt prima alles klar "
         "dziekuje dzieki bardzo super swietnie wszystko jasne you so much much a lot "
-        "that worked it works worked fine".split()
+        "that worked it works worked fine all good solved sorted got it "
+        "ha funzionato funziona risolto tutto chiaro hat geklappt klappt funktioniert "
+        "erledigt gelost dziala zadzialalo juz dziala".split()
     ),
     GREETING: frozenset(
         "hi hello hey good morning afternoon evening there ciao buongiorno buonasera salve "
@@ -25,11 +27,20 @@ _WORDS: dict[str, frozenset[str]] = {
 }
 
 
+_THANKS_FIRST = frozenset("thanks thank thx ty cheers grazie danke dziekuje dzieki".split())
+_SUCCESS = frozenset(
+    "worked works working done placed solved sorted funziona funzionato fatto risolto "
+    "geklappt klappt funktioniert erledigt dziala zadzialalo zrobione".split()
+)
+
+
 def courtesy(text: str) -> str | None:
-    """THANKS or GREETING when the whole message is only that, else None."""
+    """THANKS or GREETING when the message is only that, else None."""
     words = fold(text).split()
-    if not words or len(words) > 6:
+    if not words or len(words) > 10:
         return None
+    if words[0] in _THANKS_FIRST and "?" not in text and any(w in _SUCCESS for w in words):
+        return THANKS  # "thanks, that worked, order placed": a closing, not a question
     for kind, vocabulary in _WORDS.items():
         if all(word in vocabulary for word in words):
             return kind

@@ -26,12 +26,13 @@ from lifecycle.rules import (
     REPEATED_QUESTION,
     EscalationRules,
 )
-from lifecycle.stages import ESCALATE, StageModel
+from lifecycle.stages import ESCALATE, OFFER, StageModel
 
 QUESTION = "question"
 FEEDBACK = "feedback"
 HUMAN = "human"
 
+SIGNAL_GAP = 2  # "checkout keeps showing an error" still says "checkout ... error"
 REPEAT_SIMILARITY = 75  # rapidfuzz token_set_ratio on content words
 _TEXT_SIGNALS = (ASKED_FOR_HUMAN, FRUSTRATION, PAYMENT_FAILURE, NOT_HELPFUL)
 
@@ -81,11 +82,14 @@ class StuckDetector:
         self.model = model
         self.rules = rules
         self._matcher = PhraseMatcher(
-            (signal, phrase)
-            for signal in _TEXT_SIGNALS
-            if signal in rules.signals
-            for phrases in rules.signals[signal].phrases.values()
-            for phrase in phrases
+            (
+                (signal, phrase)
+                for signal in _TEXT_SIGNALS
+                if signal in rules.signals
+                for phrases in rules.signals[signal].phrases.values()
+                for phrase in phrases
+            ),
+            gap=SIGNAL_GAP,
         )
 
     def text_signals(self, text: str) -> list[Signal]:
@@ -95,8 +99,18 @@ class StuckDetector:
             found.append(Signal(FRUSTRATION, 0, text.strip()[:40]))
         return found
 
-    def assess(self, turns: Sequence[Turn], stage: str, now: datetime) -> Assessment:
-        """Assess the turns since the last helpful answer, as of `now`."""
+    def assess(
+        self,
+        turns: Sequence[Turn],
+        stage: str,
+        now: datetime,
+        earlier_stages: Sequence[str] = (),
+    ) -> Assessment:
+        """Assess the turns since the last helpful answer, as of `now`.
+
+        `earlier_stages` are other stages the conversation has been in: a buyer whose failing
+        checkout made them sound like a support case is still judged as a buyer.
+        """
         start = 0
         for index, turn in enumerate(turns):
             if turn.kind == FEEDBACK and turn.helpful:
@@ -123,16 +137,27 @@ class StuckDetector:
         signals = [s for s in signals if s.id in self.rules.signals]
         score = round(sum(self.rules.weight(s.id) for s in signals), 3)
         return Assessment(
-            score, tuple(signals), _reasons(signals, turns), self._action(signals, score, stage)
+            score,
+            tuple(signals),
+            _reasons(signals, turns),
+            self._action(signals, score, [stage, *earlier_stages]),
         )
 
-    def _action(self, signals: list[Signal], score: float, stage: str) -> str | None:
+    def _action(self, signals: list[Signal], score: float, stages: list[str]) -> str | None:
         if any(s.id == ASKED_FOR_HUMAN for s in signals):
             return ESCALATE
-        rule = self.model.stage(stage).escalation if stage in self.model else None
-        if rule is not None and signals and score >= rule.threshold:
-            return rule.action
-        return None
+        if not signals:
+            return None
+        actions = {
+            rule.action
+            for stage in stages
+            if stage in self.model
+            for rule in [self.model.stage(stage).escalation]
+            if rule is not None and score >= rule.threshold
+        }
+        if ESCALATE in actions:
+            return ESCALATE
+        return OFFER if OFFER in actions else None
 
     def _idle_minutes(self, turns: Sequence[Turn], now: datetime) -> float | None:
         """Minutes of silence after a question that got no useful answer, if long enough."""

@@ -13,15 +13,25 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz, process
+
+from knowledge_base.search import content_words
 from lifecycle.phrases import PhraseMatcher
 from lifecycle.stages import StageModel
 
 TEXT = "text"
 ARTICLE = "article"
+EXAMPLE = "example"
 
 STRONG = 0.75  # moves an established stage
+NEXT = 0.6  # enough to move one step forward, the way customers usually go
+BACKWARD = 0.9  # going back a stage needs clear evidence: the known stage is the prior
 FIRST_MOVE = 0.4  # enough for a customer still at the model's default stage
 MARGIN = 0.2  # how much the new stage must beat the current one by
+GAP = 3  # words allowed between a phrase's words ("open a new premium account")
+GAPPED = 0.3  # a phrase found with words between counts this much of a whole one
+EXAMPLE_CUTOFF = 65  # rapidfuzz token_set_ratio against the model's example sentences
+EXAMPLE_WEIGHT = 0.5
 ARTICLE_WEIGHT = 0.5  # an answered article's first stage; later stages get half
 
 
@@ -55,25 +65,56 @@ class StageTagger:
     def __init__(self, model: StageModel) -> None:
         self.model = model
         self._matcher = PhraseMatcher(
-            (stage.id, phrase)
-            for stage in model.stages
-            for phrases in stage.phrases.values()
-            for phrase in phrases
+            (
+                (stage.id, phrase)
+                for stage in model.stages
+                for phrases in stage.phrases.values()
+                for phrase in phrases
+            ),
+            gap=GAP,
         )
+        self._examples = [
+            (stage.id, example)
+            for stage in model.stages
+            for examples in stage.examples.values()
+            for example in examples
+        ]
+        self._example_texts = [content_words(example) for _, example in self._examples]
 
     def evidence(
         self, text: str, article_stages: Sequence[str] = (), article_id: str = ""
     ) -> list[StageEvidence]:
         """Evidence from the message text and from the stages of the article it matched."""
         found = [
-            StageEvidence(hit.label, _phrase_weight(hit.words), TEXT, hit.phrase)
+            StageEvidence(
+                hit.label,
+                _phrase_weight(hit.words) * (1.0 if hit.exact else GAPPED),
+                TEXT,
+                hit.phrase,
+            )
             for hit in self._matcher.find(text)
         ]
+        if not found:
+            found.extend(self._example_evidence(text))
         known = [s for s in article_stages if s in self.model]
         for rank, stage in enumerate(known):
             weight = ARTICLE_WEIGHT if rank == 0 else ARTICLE_WEIGHT / 2
             found.append(StageEvidence(stage, weight, ARTICLE, article_id))
         return found
+
+    def _example_evidence(self, text: str) -> list[StageEvidence]:
+        """With no phrase to go on, the closest example sentence of the stage model, if close."""
+        wanted = content_words(text)
+        if not wanted or not self._examples:
+            return []
+        match = process.extractOne(
+            wanted, self._example_texts, scorer=fuzz.token_set_ratio, score_cutoff=EXAMPLE_CUTOFF
+        )
+        if match is None:
+            return []
+        _, score, index = match
+        stage, example = self._examples[index]
+        return [StageEvidence(stage, EXAMPLE_WEIGHT * score / 100, EXAMPLE, example)]
 
     def scores(self, evidence: Sequence[StageEvidence]) -> dict[str, float]:
         """Per stage, the evidence combined as independent clues (noisy-or), in [0, 1]."""
@@ -92,17 +133,28 @@ class StageTagger:
         best, confidence = max(scores.items(), key=lambda item: (item[1], -self._order(item[0])))
         if best == current:
             return StageDecision(current, False, confidence=confidence)
-        needed = STRONG if established else FIRST_MOVE
-        if confidence < needed or confidence - scores.get(current, 0.0) < MARGIN:
+        needed = self._needed(current, best) if established else FIRST_MOVE
+        if needed is None or confidence < needed:
             return StageDecision(current, False, confidence=confidence)
-        model = self.model
-        if (
-            current in model
-            and model.is_after_purchase(current)
-            and model.position(best) < model.position(model.purchase_stage)
-        ):
+        if confidence - scores.get(current, 0.0) < MARGIN:
             return StageDecision(current, False, confidence=confidence)
         return StageDecision(best, True, self._reason(best, evidence), confidence)
+
+    def _needed(self, current: str, best: str) -> float | None:
+        """How confident evidence must be to move from `current` to `best` (None: never)."""
+        model = self.model
+        if current not in model:
+            return FIRST_MOVE
+        here, there = model.position(current), model.position(best)
+        purchase = model.position(model.purchase_stage)
+        if model.is_after_purchase(current):
+            if there < purchase:
+                return None  # a customer who bought is not sent back by a question
+            if there == purchase:
+                return STRONG  # buying again
+        if there == here + 1:
+            return NEXT  # the natural next step of the funnel
+        return STRONG if there > here else BACKWARD
 
     def _order(self, stage: str) -> int:
         return self.model.position(stage) if stage in self.model else 0

@@ -103,13 +103,13 @@ class Repository:
         return {row.message_id: row for row in rows}
 
     def last_bot_answer(self, conversation_id: int) -> Message | None:
-        """The app's most recent reply that showed an article."""
+        """The app's most recent reply that showed an article or suggested some."""
         return self.session.scalars(
             select(Message)
             .where(
                 Message.conversation_id == conversation_id,
                 Message.role == BOT,
-                Message.article_id.is_not(None),
+                Message.decision.in_(("answer", "suggest")),
             )
             .order_by(Message.id.desc())
             .limit(1)
@@ -247,3 +247,10 @@ class Repository:
         if not ids:
             return {}
         return {c.id: c for c in self.session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+
+    def conversation_stages(self, conversation_id: int) -> list[str]:
+        """Every stage this conversation was in before its current one."""
+        query = select(StageChange.from_stage).where(
+            StageChange.conversation_id == conversation_id, StageChange.from_stage.is_not(None)
+        )
+        return list(dict.fromkeys(self.session.scalars(query)))

@@ -35,7 +35,7 @@ def test_replay_escalates_stuck_buyers_and_leaves_happy_ones(tmp_path: Path) -> 
     assert not rows["happy-buyer"]["escalated"]
     assert not rows["polish-payment"]["escalated"]
     persona = rows["persona-it"]
-    assert persona["escalated"] and persona["reasons"][0] == "asked_for_human"
+    assert persona["escalated"] and "asked_for_human" in persona["reasons"]
     assert persona["stages"][0] == "support"
 
 
