@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import OperationalError
 
-from bot import kb_commands, report_commands
+from bot import kb_commands, report_commands, run_command
 from bot.chat import TerminalChat
 from bot.config import Settings, SettingsError, configure_logging, load_settings
 from bot.desk import CustomerRef
@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(handler=lambda args, settings: _usage(db))
     kb_commands.register(commands)
     report_commands.register(commands)
+    run_command.register(commands)
     return parser
 
 

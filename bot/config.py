@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -17,6 +18,10 @@ DEFAULT_STAGE_MODEL = PACKAGE_ROOT / "lifecycle" / "models" / "default.yaml"
 DEFAULT_ESCALATION_RULES = PACKAGE_ROOT / "lifecycle" / "data" / "escalation.yaml"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SLACK_API = "https://slack.com/api/"
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+PERSON_OR_GROUP_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+TRY_WITHOUT_SLACK = "to try the desk without Slack, run `supportbot chat`"
 SUPPORTED_LOCALES = ("en", "it", "de", "pl")
 
 
@@ -34,6 +39,17 @@ class Settings:
     escalation_rules: Path = DEFAULT_ESCALATION_RULES
     default_locale: str = "en"
     log_level: str = "INFO"
+    # Slack: secrets never appear in a repr or a log line.
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_api_base_url: str = SLACK_API
+    support_agent_channel: str = ""
+    support_customer_channels: tuple[str, ...] = ()
+    support_agents: tuple[str, ...] = ()
+    support_leads: tuple[str, ...] = ()
+    escalation_reminder_minutes: float = 10.0
+    timer_interval_seconds: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,6 +110,29 @@ def load_settings(
         log_level=_choice(
             "LOG_LEVEL", (get("LOG_LEVEL") or "").upper() or None, defaults.log_level, LOG_LEVELS
         ),
+        slack_bot_token=_token("SLACK_BOT_TOKEN", get("SLACK_BOT_TOKEN"), "xoxb-"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET") or "",
+        slack_app_token=_token("SLACK_APP_TOKEN", get("SLACK_APP_TOKEN"), "xapp-"),
+        slack_api_base_url=_base_url(get("SLACK_API_BASE_URL")),
+        support_agent_channel=_channel("SUPPORT_AGENT_CHANNEL", get("SUPPORT_AGENT_CHANNEL")),
+        support_customer_channels=_ids(
+            "SUPPORT_CUSTOMER_CHANNELS",
+            get("SUPPORT_CUSTOMER_CHANNELS"),
+            CHANNEL_ID,
+            "channel ids",
+        ),
+        support_agents=_ids(
+            "SUPPORT_AGENTS", get("SUPPORT_AGENTS"), PERSON_OR_GROUP_ID, "user or user-group ids"
+        ),
+        support_leads=_ids(
+            "SUPPORT_LEADS", get("SUPPORT_LEADS"), PERSON_OR_GROUP_ID, "user or user-group ids"
+        ),
+        escalation_reminder_minutes=_number(
+            "ESCALATION_REMINDER_MINUTES", get("ESCALATION_REMINDER_MINUTES"), 10.0
+        ),
+        timer_interval_seconds=_number(
+            "TIMER_INTERVAL_SECONDS", get("TIMER_INTERVAL_SECONDS"), 30.0
+        ),
     )
 
 
@@ -126,6 +165,70 @@ def _choice(name: str, raw: str | None, default: str, allowed: tuple[str, ...]) 
     if value not in allowed:
         raise SettingsError(f"{name}: expected one of {', '.join(allowed)}, got {raw!r}")
     return value
+
+
+def _token(name: str, raw: str | None, prefix: str) -> str:
+    if raw and not raw.startswith(prefix):
+        # Never echo the value: it may be a real secret pasted into the wrong variable.
+        raise SettingsError(f"{name}: expected a token starting with {prefix!r}")
+    return raw or ""
+
+
+def _base_url(raw: str | None) -> str:
+    if not raw:
+        return SLACK_API
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"SLACK_API_BASE_URL: expected an http(s) URL, got {raw!r}")
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _channel(name: str, raw: str | None) -> str:
+    if raw and not CHANNEL_ID.match(raw):
+        raise SettingsError(f"{name}: expected a channel id such as C0123ABCD, got {raw!r}")
+    return raw or ""
+
+
+def _ids(name: str, raw: str | None, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    values = tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+    wrong = [value for value in values if not pattern.match(value)]
+    if wrong:
+        raise SettingsError(
+            f"{name}: expected comma-separated {what} (such as C0123ABCD or U0123ABCD), "
+            f"got {', '.join(repr(w) for w in wrong)}"
+        )
+    return values
+
+
+def _number(name: str, raw: str | None, default: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise SettingsError(f"{name}: expected a number greater than 0, got {raw!r}")
+    return value
+
+
+def require_slack(settings: Settings, socket_mode: bool) -> None:
+    """Stop with one line naming the first missing Slack setting."""
+    needed = [("SLACK_BOT_TOKEN", settings.slack_bot_token, "the bot token (xoxb-...)")]
+    if socket_mode:
+        needed.append(("SLACK_APP_TOKEN", settings.slack_app_token, "an app token (xapp-...)"))
+    else:
+        needed.append(
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret, "the app's signing secret")
+        )
+    needed.append(
+        ("SUPPORT_AGENT_CHANNEL", settings.support_agent_channel, "the agents' channel id")
+    )
+    for name, value, what in needed:
+        if not value:
+            raise SettingsError(
+                f"{name} is not set: put {what} in .env (see README, Slack setup); "
+                f"{TRY_WITHOUT_SLACK}"
+            )
 
 
 def configure_logging(settings: Settings) -> None:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from bot.handoff import Handoff
 from bot.outcomes import (
     CustomerRef,
     EscalationInfo,
@@ -43,7 +44,7 @@ from bot.store.unit_of_work import Store, UnitOfWork
 from bot.transcript import HUMAN_REQUEST, SMALLTALK, turns_of
 from knowledge_base import Article, KbProblem, KnowledgeBase, KnowledgeBaseError, Searcher
 from knowledge_base.language import detect_language
-from knowledge_base.search import ANSWER, NONE, SUGGEST
+from knowledge_base.search import AGENT_AUDIENCE, ANSWER, NONE, SUGGEST, SearchResult
 from lifecycle import StageModel, StageTagger, StuckDetector, Turn
 from lifecycle.rules import PAYMENT_FAILURE
 from lifecycle.smalltalk import courtesy
@@ -81,6 +82,7 @@ class Desk:
         self.detector = detector
         self.default_locale = default_locale
         self.reports = Reports(store, model)
+        self.handoff = Handoff(store, lambda: self.kb, model)
 
     def reload_knowledge_base(self, load: Callable[[], KnowledgeBase]) -> list[KbProblem]:
         """Swap in a freshly loaded knowledge base; on problems keep the last good one."""
@@ -92,6 +94,10 @@ class Desk:
         searcher = Searcher(kb)  # built before the swap, so requests never see half an index
         self.kb, self.searcher = kb, searcher
         return []
+
+    def agent_search(self, query: str, limit: int = 3) -> SearchResult:
+        """What agents see: the same articles customers get, plus internal ones and notes."""
+        return self.searcher.search(query, audience=AGENT_AUDIENCE, limit=limit)
 
     # -- customers -----------------------------------------------------------------------
 
@@ -212,6 +218,24 @@ class Desk:
                 score=best.score if best else None,
                 at=at,
             )
+            uow.commit()
+            return reply
+
+    def choose_suggestion(
+        self, who: CustomerRef, article_id: str, *, at: datetime, channel: str, thread_ts: str = ""
+    ) -> Reply | None:
+        """The customer picked one of the suggested articles: show it, ready to be rated."""
+        with self.store.unit_of_work() as uow:
+            customer = uow.repo.customer(who.team_id, who.user_id)
+            if customer is None:
+                return None
+            article = self.kb.get(article_id, customer.locale)
+            if article is None or not article.is_public:
+                return None
+            conversation = self._conversation(uow, customer, channel, thread_ts, at)
+            language = customer.locale or self.default_locale
+            reply = self._reply(uow, conversation, ANSWER, article.answer, language,
+                                article=article, at=at)  # fmt: skip
             uow.commit()
             return reply
 

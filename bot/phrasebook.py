@@ -4,6 +4,11 @@ from __future__ import annotations
 
 _TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        "btn_helpful": "This helped",
+        "btn_not_helpful": "Not helpful",
+        "btn_human": "Talk to a person",
+        "agent_joined": "{agent} from our team has joined and will answer you here.",
+        "handed_back": "Our team has handed you back to the assistant. Ask me anything else!",
         "suggest": "I found a few articles that might help. Which one fits your question?",
         "none": "Sorry, I couldn't find an answer to that. Would you like to talk to a person?",
         "handover": "I've asked a person from our team to join; they will answer you here shortly.",
@@ -16,6 +21,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "greeting": "Hi! What can I help you with?",
     },
     "it": {
+        "btn_helpful": "Mi è stato utile",
+        "btn_not_helpful": "Non utile",
+        "btn_human": "Parla con una persona",
+        "agent_joined": "{agent} del nostro team si è unito e ti risponderà qui.",
+        "handed_back": "Il nostro team ti ha riaffidato all'assistente. Chiedimi pure altro!",
         "suggest": "Ho trovato alcuni articoli che potrebbero aiutarti. Quale risponde alla tua domanda?",
         "none": "Mi dispiace, non ho trovato una risposta. Vuoi parlare con una persona?",
         "handover": "Ho chiesto a una persona del nostro team di unirsi: ti risponderà qui a breve.",
@@ -28,6 +38,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "greeting": "Ciao! Come posso aiutarti?",
     },
     "de": {
+        "btn_helpful": "Hat geholfen",
+        "btn_not_helpful": "Nicht hilfreich",
+        "btn_human": "Mit einer Person sprechen",
+        "agent_joined": "{agent} aus unserem Team ist dabei und antwortet Ihnen hier.",
+        "handed_back": "Unser Team hat Sie an den Assistenten zurückgegeben. Fragen Sie gern weiter!",
         "suggest": "Ich habe einige Artikel gefunden, die helfen könnten. Welcher passt zu Ihrer Frage?",
         "none": "Leider habe ich dazu keine Antwort gefunden. Möchten Sie mit einer Person sprechen?",
         "handover": "Ich habe eine Person aus unserem Team dazugeholt; sie antwortet Ihnen hier in Kürze.",
@@ -40,6 +55,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "greeting": "Hallo! Wobei kann ich helfen?",
     },
     "pl": {
+        "btn_helpful": "To pomogło",
+        "btn_not_helpful": "Nie pomogło",
+        "btn_human": "Porozmawiaj z konsultantem",
+        "agent_joined": "{agent} z naszego zespołu dołączył(a) i odpowie Ci tutaj.",
+        "handed_back": "Nasz zespół przekazał Cię z powrotem asystentowi. Pytaj śmiało dalej!",
         "suggest": "Znalazłem kilka artykułów, które mogą pomóc. Który odpowiada na Twoje pytanie?",
         "none": "Niestety nie znalazłem odpowiedzi. Czy chcesz porozmawiać z konsultantem?",
         "handover": "Poprosiłem osobę z naszego zespołu o dołączenie; wkrótce odpowie Ci tutaj.",

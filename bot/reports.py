@@ -35,6 +35,19 @@ class CustomerProfile:
     risk: DissolutionRisk
 
 
+@dataclass(frozen=True)
+class ConversationLine:
+    """One conversation in a list for a lead: who, where, how long, what they last said."""
+
+    user_id: str
+    stage: str
+    status: str
+    waiting_minutes: float
+    last_message: str
+    escalation_id: int | None = None
+    assigned_agent: str | None = None
+
+
 class Reports:
     """Read-only views over the store for team leads."""
 
@@ -72,6 +85,36 @@ class Reports:
                 at_risk=at_risk,
                 hot_leads=hot,
             )
+
+    def in_stage(self, stage: str, now: datetime, limit: int = 20) -> list[ConversationLine]:
+        """Conversations going on now in `stage`."""
+        with self.store.unit_of_work() as uow:
+            return [self._line(uow, c, now) for c in uow.repo.active_in_stage(stage, limit)]
+
+    def stuck(self, now: datetime, limit: int = 20) -> list[ConversationLine]:
+        """Purchase-stage customers escalated, or waiting without a useful answer."""
+        lines = []
+        with self.store.unit_of_work() as uow:
+            for conversation in uow.repo.active_in_stage(self.model.purchase_stage, limit * 5):
+                line = self._line(uow, conversation, now)
+                last = uow.repo.last_customer_message(conversation.id)
+                unhelped = last is not None and last.decision in ("none", "suggest")
+                if conversation.status != "open" or unhelped:
+                    lines.append(line)
+        return lines[:limit]
+
+    def _line(self, uow, conversation, now: datetime) -> ConversationLine:  # noqa: ANN001
+        last = uow.repo.last_customer_message(conversation.id)
+        escalation = uow.repo.open_escalation(conversation.id)
+        return ConversationLine(
+            user_id=conversation.customer.user_id,
+            stage=conversation.stage,
+            status=conversation.status,
+            waiting_minutes=round((now - conversation.last_activity_at).total_seconds() / 60, 1),
+            last_message=last.text if last else "",
+            escalation_id=escalation.id if escalation else None,
+            assigned_agent=escalation.assigned_agent if escalation else None,
+        )
 
     def customer(self, team_id: str, user_id: str, now: datetime) -> CustomerProfile | None:
         """Stage history and scores of one customer, or None if never seen."""

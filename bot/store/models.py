@@ -159,6 +159,7 @@ class Escalation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Feedback(Base):

@@ -254,3 +254,61 @@ class Repository:
             StageChange.conversation_id == conversation_id, StageChange.from_stage.is_not(None)
         )
         return list(dict.fromkeys(self.session.scalars(query)))
+
+    # -- escalations ---------------------------------------------------------------------
+
+    def escalation_by_thread(self, channel: str, thread_ts: str) -> Escalation | None:
+        return self.session.scalars(
+            select(Escalation).where(
+                Escalation.agent_channel == channel, Escalation.agent_thread_ts == thread_ts
+            )
+        ).first()
+
+    def claimed_by(self, agent: str) -> list[Escalation]:
+        return list(
+            self.session.scalars(
+                select(Escalation)
+                .where(Escalation.status == CLAIMED, Escalation.assigned_agent == agent)
+                .order_by(Escalation.id)
+            )
+        )
+
+    def escalations_with_status(self, status: str) -> list[Escalation]:
+        return list(
+            self.session.scalars(
+                select(Escalation).where(Escalation.status == status).order_by(Escalation.id)
+            )
+        )
+
+    def unclaimed_before(self, cutoff: datetime) -> list[Escalation]:
+        """Open escalations raised, and last reminded, before `cutoff`."""
+        return list(
+            self.session.scalars(
+                select(Escalation)
+                .where(
+                    Escalation.status == OPEN,
+                    Escalation.created_at <= cutoff,
+                    (Escalation.reminded_at.is_(None)) | (Escalation.reminded_at <= cutoff),
+                )
+                .order_by(Escalation.id)
+            )
+        )
+
+    def active_in_stage(self, stage: str, limit: int) -> list[Conversation]:
+        """Conversations still going on in `stage`, the most recently active first."""
+        return list(
+            self.session.scalars(
+                select(Conversation)
+                .where(Conversation.stage == stage, Conversation.status.in_(ACTIVE))
+                .order_by(Conversation.last_activity_at.desc())
+                .limit(limit)
+            )
+        )
+
+    def last_customer_message(self, conversation_id: int) -> Message | None:
+        return self.session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.role == CUSTOMER)
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()

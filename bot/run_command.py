@@ -1,0 +1,93 @@
+"""`supportbot run`: the Slack app, in Socket Mode or behind HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from urllib.error import URLError
+
+from slack_sdk.errors import SlackApiError
+
+from bot.bootstrap import build_desk
+from bot.config import TRY_WITHOUT_SLACK, Settings, SettingsError, require_slack
+from knowledge_base import load_knowledge_base
+
+log = logging.getLogger(__name__)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run the Slack app (Socket Mode, or --http for Slack's HTTP requests)",
+        description="Run the Slack app. Socket Mode by default (needs SLACK_APP_TOKEN); with "
+        "--http, serves Slack's events, commands and interactivity at /slack/events and a "
+        "health check at /healthz. Send SIGHUP to reload the knowledge base.",
+    )
+    run.add_argument("--http", action="store_true", help="serve HTTP instead of Socket Mode")
+    run.add_argument("--port", type=int, default=3000, help="HTTP port (default: %(default)s)")
+    run.add_argument("--host", default="0.0.0.0", help="HTTP address (default: %(default)s)")
+    run.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.slack.app import create_app, create_client
+    from bot.slack.sweeper import Sweeper
+
+    socket_mode = not args.http
+    if socket_mode and not settings.slack_app_token:
+        raise SettingsError(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...), "
+            f"or use `supportbot run --http`; {TRY_WITHOUT_SLACK}"
+        )
+    require_slack(settings, socket_mode)
+    desk = build_desk(settings)
+    client = create_client(settings)
+    try:
+        identity = client.auth_test()
+    except SlackApiError as exc:
+        raise SettingsError(
+            f"SLACK_BOT_TOKEN: Slack refused the token ({exc.response.get('error')}); "
+            f"{TRY_WITHOUT_SLACK}"
+        ) from None
+    except (URLError, OSError) as exc:
+        raise SettingsError(
+            f"SLACK_API_BASE_URL: cannot reach {settings.slack_api_base_url} ({exc}); "
+            f"{TRY_WITHOUT_SLACK}"
+        ) from None
+    app, ctx = create_app(settings, desk, client)
+    _reload_on_sighup(desk, settings)
+    sweeper = Sweeper(ctx, settings.timer_interval_seconds)
+    sweeper.start()
+    who = f"{identity.get('user')} in {identity.get('team')}"
+    try:
+        if args.http:
+            from bot.slack.server import serve
+
+            print(f"supportbot: connected as {who}; serving http://{args.host}:{args.port}"
+                  "/slack/events (health: /healthz)", flush=True)  # fmt: skip
+            serve(app, args.host, args.port)
+        else:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            print(f"supportbot: connected as {who}; Socket Mode", flush=True)
+            SocketModeHandler(app, settings.slack_app_token).start()
+    finally:
+        sweeper.stop()
+    return 0
+
+
+def _reload_on_sighup(desk, settings: Settings) -> None:  # noqa: ANN001 - a Desk
+    if not hasattr(signal, "SIGHUP"):
+        return
+
+    def reload(_signum: int, _frame: object) -> None:
+        problems = desk.reload_knowledge_base(
+            lambda: load_knowledge_base(settings.kb_path, desk.model.ids, settings.default_locale)
+        )
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        log.warning("knowledge base %s", "kept: reload refused" if problems else "reloaded")
+
+    signal.signal(signal.SIGHUP, reload)

@@ -1,0 +1,12 @@
+"""Listeners by kind; each module has `register(app, ctx)`."""
+
+from slack_bolt import App
+
+from bot.slack.context import SlackContext
+from bot.slack.listeners import actions, commands, errors, home, messages
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    """Attach every listener to the app."""
+    for module in (messages, actions, commands, home, errors):
+        module.register(app, ctx)

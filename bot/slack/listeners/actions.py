@@ -1,0 +1,118 @@
+"""Buttons: customers rate answers, pick suggestions, ask for a person; agents claim,
+resolve and send articles. Every button checks who pressed it, in the service."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.desk import CustomerRef
+from bot.handoff import Card
+from bot.phrasebook import say
+from bot.slack.context import SlackContext, now
+from bot.slack.ids import Action, matching
+from bot.slack.listeners.messages import answer
+
+log = logging.getLogger(__name__)
+
+
+def _where(body: dict) -> tuple[str, str | None]:
+    """The channel and thread the pressed button sits in."""
+    channel = (body.get("channel") or {}).get("id", "")
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    return channel, container.get("thread_ts") or message.get("thread_ts")
+
+
+def _customer(body: dict, context: BoltContext) -> CustomerRef:
+    team = (body.get("team") or {}).get("id") or context.team_id or ""
+    return CustomerRef(body["user"]["id"], team)
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    def feedback(helpful: bool):  # noqa: ANN202 - a Bolt listener
+        def listener(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+            ack()
+            who = _customer(body, context)
+            channel, thread = _where(body)
+            try:
+                message_id = int(action["value"])
+            except (KeyError, ValueError):
+                log.warning("refused feedback with a malformed value from %s", who.user_id)
+                return
+            reply = ctx.desk.record_feedback(who, helpful, at=now(), message_id=message_id)
+            if reply is None:
+                log.warning("refused feedback on message %s from %s: not theirs or gone",
+                            message_id, who.user_id)  # fmt: skip
+                ctx.client.chat_postEphemeral(channel=channel, user=who.user_id,
+                                              text=say("nothing_to_rate", None))  # fmt: skip
+                return
+            answer(ctx, reply, channel, thread, who.user_id)
+
+        return listener
+
+    app.action(matching(Action.HELPFUL))(feedback(True))
+    app.action(matching(Action.NOT_HELPFUL))(feedback(False))
+
+    @app.action(matching(Action.TALK_TO_HUMAN))
+    def on_talk_to_human(ack: Ack, body: dict, context: BoltContext) -> None:
+        ack()
+        who = _customer(body, context)
+        channel, thread = _where(body)
+        reply = ctx.desk.talk_to_human(who, at=now(), channel=channel, thread_ts=thread or "")
+        answer(ctx, reply, channel, thread, who.user_id)
+
+    @app.action(matching(Action.PICK_SUGGESTION))
+    def on_pick(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+        ack()
+        who = _customer(body, context)
+        channel, thread = _where(body)
+        reply = ctx.desk.choose_suggestion(who, action.get("value", ""), at=now(),
+                                           channel=channel, thread_ts=thread or "")  # fmt: skip
+        if reply is not None:
+            answer(ctx, reply, channel, thread, who.user_id)
+
+    @app.action(Action.CLAIM)
+    def on_claim(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        actor = ctx.directory.actor(body["user"]["id"])
+        result = ctx.desk.handoff.claim(int(action["value"]), actor, now())
+        channel, _ = _where(body)
+        if not result.won:
+            ctx.client.chat_postEphemeral(
+                channel=channel, user=actor.user_id,
+                text=f"<@{result.holder}> already has this conversation.",
+            )  # fmt: skip
+            return
+        ctx.refresh_card(result.card)
+        name = f"<@{actor.user_id}>"
+        ctx.client.chat_postMessage(
+            channel=result.card.customer_channel,
+            thread_ts=result.card.customer_thread or None,
+            text=say("agent_joined", _language(ctx, result.card)).format(agent=name),
+        )
+
+    @app.action(Action.RESOLVE)
+    def on_resolve(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        actor = ctx.directory.actor(body["user"]["id"])
+        card = ctx.desk.handoff.resolve(int(action["value"]), actor, now())
+        ctx.refresh_card(card)
+        ctx.client.chat_postMessage(
+            channel=card.customer_channel,
+            thread_ts=card.customer_thread or None,
+            text=say("handed_back", _language(ctx, card)),
+        )
+
+    @app.action(matching(Action.SEND_ARTICLE))
+    def on_send_article(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        actor = ctx.directory.actor(body["user"]["id"])
+        relay = ctx.desk.handoff.send_article(actor, action.get("value", ""), now())
+        ctx.deliver(relay)
+
+
+def _language(ctx: SlackContext, card: Card) -> str | None:
+    history = ctx.desk.history(CustomerRef(card.customer_user, card.customer_team))
+    return history.locale if history else None

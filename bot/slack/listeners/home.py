@@ -1,0 +1,27 @@
+"""The App Home tab: the stage summary for leads, escalations for agents, help for customers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_bolt import App
+
+from bot.slack import views
+from bot.slack.context import SlackContext, now
+
+
+def register(app: App, ctx: SlackContext) -> None:
+    @app.event("app_home_opened")
+    def on_home(event: dict) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        actor = ctx.directory.actor(event["user"])
+        if actor.is_lead:
+            at = now()
+            view = views.home("lead", report=ctx.desk.reports.summary(at - timedelta(days=7), at))
+        elif actor.is_agent:
+            view = views.home("agent", held=ctx.desk.handoff.held_by(actor.user_id),
+                              waiting=ctx.desk.handoff.open_cards())  # fmt: skip
+        else:
+            view = views.home("customer")
+        ctx.client.views_publish(user_id=actor.user_id, view=view)

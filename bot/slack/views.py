@@ -1,0 +1,306 @@
+"""Block Kit builders: plain data in, (fallback text, blocks) out. No Slack calls here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.handoff import Card
+from bot.outcomes import Reply
+from bot.phrasebook import say
+from bot.reports import ConversationLine, CustomerProfile
+from bot.slack.ids import Action, numbered
+from bot.slack.text import BLOCK_LIMIT, escape, split, trim
+from knowledge_base import SearchResult
+from knowledge_base.search import ANSWER
+from lifecycle.summary import Summary
+
+Blocks = list[dict]
+BAR_WIDTH = 20
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": trim(text)}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": trim(text, 2000)}]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text[:75], "emoji": True},
+        "action_id": action_id,
+        "value": value[:2000],
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _limit(blocks: Blocks) -> Blocks:
+    return blocks[:BLOCK_LIMIT]
+
+
+# -- customers ---------------------------------------------------------------------------
+
+
+def customer_reply(reply: Reply) -> tuple[str, Blocks]:
+    """The app's answer to a customer: the article with feedback buttons, suggestions as
+    buttons, or "no answer" with an offer of a person."""
+    language = reply.language
+    blocks: Blocks = []
+    if reply.decision == ANSWER and reply.article is not None:
+        blocks.append(_section(f"*{reply.article.title}*"))
+        blocks += [_section(part) for part in split(reply.text)]
+        if reply.escalation is None:
+            blocks.append(
+                {
+                    "type": "actions",
+                    "elements": [
+                        _button(
+                            say("btn_helpful", language),
+                            Action.HELPFUL,
+                            str(reply.message_id),
+                            "primary",
+                        ),
+                        _button(
+                            say("btn_not_helpful", language),
+                            Action.NOT_HELPFUL,
+                            str(reply.message_id),
+                        ),
+                        _button(say("btn_human", language), Action.TALK_TO_HUMAN, "button"),
+                    ],
+                }  # fmt: skip
+            )
+    else:
+        blocks += [_section(part) for part in split(reply.text)]
+        if reply.suggestions:
+            blocks.append(
+                {
+                    "type": "actions",
+                    "elements": [
+                        _button(article.title, numbered(Action.PICK_SUGGESTION, index), article.id)
+                        for index, article in enumerate(reply.suggestions[:3])
+                    ]
+                    + [_button(say("btn_human", language), Action.TALK_TO_HUMAN, "button")],
+                }
+            )
+        elif reply.escalation is None and (reply.decision == "none" or reply.offer_human):
+            blocks.append(
+                {
+                    "type": "actions",
+                    "elements": [
+                        _button(say("btn_human", language), Action.TALK_TO_HUMAN, "button")
+                    ],
+                }
+            )
+    return trim(reply.text, 3000), _limit(blocks)
+
+
+def customer_message_for_agents(user: str, text: str) -> str:
+    """A customer's further message, shown in the escalation thread (escaped: no pings)."""
+    return f"*<@{user}>:* {escape(text)}"
+
+
+# -- agents ------------------------------------------------------------------------------
+
+
+def escalation_card(card: Card, mention: str = "") -> tuple[str, Blocks]:
+    """The card in the agents' channel: who, stage, why, what they said, what was tried."""
+    status = {
+        "open": ":rotating_light: *Needs a person*",
+        "claimed": f":raising_hand: Claimed by <@{card.assigned_agent}>",
+        "resolved": ":white_check_mark: Resolved, handed back to the app",
+    }.get(card.status, card.status)
+    fallback = f"Escalation #{card.escalation_id}: <@{card.customer_user}> ({card.stage_name})"
+    blocks: Blocks = [
+        _section(f"{mention + ' ' if mention else ''}{status} · escalation #{card.escalation_id}"),
+        _section(
+            f"*Customer:* <@{card.customer_user}>    *Stage:* {escape(card.stage_name)}\n"
+            "*Why:* " + escape("; ".join(card.reasons) or "no reasons recorded")
+        ),
+    ]
+    if card.recent:
+        lines = [
+            f"{'_agent_' if role == 'agent' else '>'} {escape(text)[:300]}"
+            for role, text in card.recent
+        ]
+        blocks.append(_section("*Last messages*\n" + "\n".join(lines)))
+    if card.articles_tried:
+        tried = ", ".join(f"{escape(title)} (`{aid}`)" for aid, title in card.articles_tried)
+        blocks.append(_context(f"Articles already tried: {tried}"))
+    value = str(card.escalation_id)
+    if card.status == "open":
+        blocks.append({"type": "actions",
+                       "elements": [_button("Claim", Action.CLAIM, value, "primary")]})  # fmt: skip
+    elif card.status == "claimed":
+        blocks.append({"type": "actions", "elements": [_button("Resolve", Action.RESOLVE, value)]})
+        blocks.append(_context("Reply in this thread to answer the customer; replies from "
+                               "anyone but the assigned agent stay internal."))  # fmt: skip
+    return fallback, _limit(blocks)
+
+
+def kb_results(result: SearchResult, can_send: bool) -> tuple[str, Blocks]:
+    """`/kb` for an agent: the articles worded exactly as customers get them, with notes."""
+    if not result.hits:
+        text = f"No article matches “{escape(result.query)}”."
+        return text, [_section(text)]
+    blocks: Blocks = [
+        _context(
+            f"`/kb {escape(result.query)}` · language {result.language} · "
+            f"customers would get: *{result.decision}*"
+        )  # fmt: skip
+    ]
+    for index, hit in enumerate(result.hits):
+        article = hit.article
+        audience = "" if article.is_public else " · :lock: internal"
+        blocks.append(_section(f"*{article.title}*  (`{article.id}`, {article.locale}, "
+                               f"score {hit.score:.2f}{audience})"))  # fmt: skip
+        blocks += [_section(part) for part in split(article.answer)]
+        if article.agent_notes:
+            blocks.append(_context(f":memo: Agent notes: {article.agent_notes}"))
+        if can_send and article.is_public:
+            blocks.append(
+                {
+                    "type": "actions",
+                    "elements": [
+                        _button(
+                            "Send to customer", numbered(Action.SEND_ARTICLE, index), article.id
+                        )
+                    ],
+                }  # fmt: skip
+            )
+        blocks.append({"type": "divider"})
+    return f"{len(result.hits)} article(s) for “{result.query}”", _limit(blocks)
+
+
+# -- leads -------------------------------------------------------------------------------
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def bar(count: int, largest: int, width: int = BAR_WIDTH) -> str:
+    """A bar of block characters, proportional to count (Block Kit has no charts)."""
+    if largest <= 0 or count <= 0:
+        return "▏"
+    return "█" * max(1, round(width * count / largest))
+
+
+def summary(report: Summary, label: str) -> tuple[str, Blocks]:
+    """The per-stage summary with text bars."""
+    largest = max((row.conversations for row in report.stages), default=0)
+    totals = report.totals
+    blocks: Blocks = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"Lifecycle summary · {label}"},
+        },  # fmt: skip
+        _context(
+            f"{report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC · "
+            f"{totals['conversations']} conversations · "
+            f"{totals['escalations']} escalations"
+        ),  # fmt: skip
+    ]
+    for row in report.stages:
+        claim = "–" if row.median_minutes_to_claim is None else f"{row.median_minutes_to_claim} min"
+        detail = (
+            f"self-service {_percent(row.self_service_rate)} · escalated {row.escalations} "
+            f"({_percent(row.escalation_rate)}) · claim {claim} · "
+            f"helpful {_percent(row.satisfaction)}"
+        )
+        if row.abandoned_purchases:
+            detail += f" · abandoned {row.abandoned_purchases}"
+        blocks.append(
+            _section(
+                f"*{escape(row.name)}*  `{bar(row.conversations, largest)}` "
+                f"{row.conversations} ({row.customers} customers)\n{detail}"
+            )  # fmt: skip
+        )
+    if report.transitions:
+        moves = "; ".join(f"{a} → {b}: {n}" for a, b, n in report.transitions[:10])
+        blocks.append(_context(f"Stage moves: {escape(moves)}"))
+    if report.unanswered:
+        asked = "\n".join(f"• {n} × {escape(q)[:150]}" for q, n in report.unanswered)
+        blocks.append(_section(f"*Asked without an answer*\n{asked}"))
+    risk = ", ".join(f"<@{u}>" for u in report.at_risk[:20]) or "none"
+    hot = ", ".join(f"<@{u}>" for u in report.hot_leads[:20]) or "none"
+    blocks.append(_context(f"At dissolution risk: {risk} · Hot leads: {hot}"))
+    return f"Lifecycle summary, {label}", _limit(blocks)
+
+
+def conversation_list(title: str, lines: Sequence[ConversationLine]) -> tuple[str, Blocks]:
+    """Conversations for `/lifecycle stage` and `/lifecycle stuck`."""
+    if not lines:
+        return f"{title}: none", [_section(f"*{escape(title)}*: none right now.")]
+    rows = []
+    for line in lines[:30]:
+        who = f"<@{line.user_id}>"
+        extra = f" · escalation #{line.escalation_id}" if line.escalation_id else ""
+        if line.assigned_agent:
+            extra += f" (with <@{line.assigned_agent}>)"
+        said = escape(line.last_message)[:120]
+        rows.append(f"• {who} · {line.status} · {line.waiting_minutes:.0f} min{extra}\n   _{said}_")
+    return title, [_section(f"*{escape(title)}*"), _section("\n".join(rows))]
+
+
+def customer_profile(profile: CustomerProfile, stage_name: str) -> tuple[str, Blocks]:
+    """`/lifecycle customer @user`: stage history and scores."""
+    history = [
+        f"• {change.at:%Y-%m-%d %H:%M} {change.from_stage or '(new)'} → {change.to_stage}"
+        f" ({change.source}{', ' + escape(change.reason) if change.reason else ''})"
+        for change in profile.history[-15:]
+    ]
+    risk = f"{profile.risk.score:.2f}" + (
+        f" ({escape('; '.join(profile.risk.reasons))})" if profile.risk.reasons else ""
+    )
+    text = (
+        f"*<@{profile.user_id}>* is in *{escape(stage_name)}* ({profile.stage_source})\n"
+        f"Lead temperature: *{profile.lead.label}* ({profile.lead.score}) · "
+        f"dissolution risk: {risk}"
+    )
+    blocks = [_section(text)]
+    if history:
+        blocks.append(_section("*Stage history*\n" + "\n".join(history)))
+    return f"Customer <@{profile.user_id}>: {stage_name}", blocks
+
+
+def plain(text: str) -> tuple[str, Blocks]:
+    return text, [_section(text)]
+
+
+# -- App Home ----------------------------------------------------------------------------
+
+
+def home(role: str, *, report: Summary | None = None, held: Sequence[Card] = (),
+         waiting: Sequence[Card] = ()) -> dict:  # fmt: skip
+    """The App Home tab: leads see the summary, agents their escalations, customers help."""
+    blocks: Blocks
+    if role == "lead" and report is not None:
+        _, blocks = summary(report, "last 7 days")
+    elif role == "agent":
+        blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Your escalations"}}]
+        if not held:
+            blocks.append(_section("You hold no conversation right now."))
+        for card in held:
+            blocks.append(_section(f"#{card.escalation_id} · <@{card.customer_user}> · "
+                                   f"{escape(card.stage_name)} · "
+                                   + escape("; ".join(card.reasons))))  # fmt: skip
+        blocks.append(_section(f"*Waiting for an agent:* {len(waiting)}"))
+        for card in waiting[:10]:
+            blocks.append(_context(f"#{card.escalation_id} · <@{card.customer_user}> · "
+                                   f"{escape(card.stage_name)}"))  # fmt: skip
+        blocks.append(_context("Search the knowledge base with `/kb your question`."))
+    else:
+        blocks = [
+            {"type": "header", "text": {"type": "plain_text", "text": "How I can help"}},
+            _section(
+                "Ask me anything about our products, orders, payments, shipping or your "
+                "account in a direct message, in English, Italiano, Deutsch or Polski. "
+                "If my answer doesn't help, press *Talk to a person* and someone from "
+                "our team will join."
+            ),  # fmt: skip
+        ]
+    return {"type": "home", "blocks": _limit(blocks)}
