@@ -240,3 +240,5 @@ def configure_logging(settings: Settings) -> None:
     if settings.log_level != "DEBUG":
         # Alembic narrates every migration step at INFO; only failures matter to an operator.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # The SDK narrates every retry at INFO; our own lines say what matters.
+        logging.getLogger("slack_sdk").setLevel(logging.WARNING)

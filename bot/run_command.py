@@ -45,7 +45,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     desk = build_desk(settings)
     client = create_client(settings)
     try:
-        identity = client.auth_test()
+        identity = _check_credentials(settings)
     except SlackApiError as exc:
         raise SettingsError(
             f"SLACK_BOT_TOKEN: Slack refused the token ({exc.response.get('error')}); "
@@ -76,6 +76,22 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         sweeper.stop()
     return 0
+
+
+def _check_credentials(settings: Settings) -> dict:
+    """auth.test once, without retries or the SDK's own error lines: at start-up, a wrong
+    token or an unreachable Slack should read as one line, at once."""
+    from slack_sdk import WebClient
+
+    sdk_log = logging.getLogger("slack_sdk.web.base_client")
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
+    try:
+        client = WebClient(settings.slack_bot_token, base_url=settings.slack_api_base_url,
+                           timeout=10)  # fmt: skip
+        return client.auth_test().data  # type: ignore[return-value]
+    finally:
+        sdk_log.setLevel(level)
 
 
 def _reload_on_sighup(desk, settings: Settings) -> None:  # noqa: ANN001 - a Desk

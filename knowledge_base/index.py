@@ -1,14 +1,17 @@
 """The search index of one locale: BM25 for candidates, then exact re-ranking of the best few.
 
 Stage 1 walks an inverted index (plain dicts of arrays) with BM25 over two term families: word
-stems and character 4-grams. In a large index, terms found in most articles are left out of this
-walk: they carry little information and their long posting lists would cost most of the time.
-Stage 2 scores the best candidates exactly (the skipped common terms included) and adds what the
-article's title and questions look like from the query: the cosine with the article's centroid
-(what its phrasings share), the best cosine with any single phrasing, and rapidfuzz ratios on
-the whole folded text, which see word order and typos. Every part is in [0, 1], so their
-weighted mean is an absolute score that the caller can threshold: an unrelated question matches
-few of its own terms anywhere and scores low.
+stems (title and questions, plus the answer at half weight) and character 4-grams (title and
+questions). In a large index, terms found in most articles are left out of this walk: they carry
+little information and their long posting lists would cost most of the time.
+Stage 2 scores the best 30 candidates exactly (the skipped common terms included) and adds what
+the article's title and questions look like from the query: the cosine with the article's
+centroid (what its phrasings share), the best cosine with any single phrasing, and rapidfuzz
+ratios on the whole folded text, plain and with words sorted, which see word order and typos.
+Each part is in [0, 1] (BM25 divided by what a perfect match would score), so their weighted
+mean is an absolute score that the caller can threshold: an unrelated question matches few of
+its own terms anywhere and scores low, however the articles compare with each other.
+Measured on Banking77 and Bitext, each part adds half a point to a point of top-1 accuracy.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ class _Bm25:
     """One family of terms: an inverted index with precomputed BM25 weights."""
 
     def __init__(self, docs: list[Counter[str]]) -> None:
-        count = len(docs)
+        self.size = count = len(docs)
         lengths = [sum(doc.values()) for doc in docs]
         average = (sum(lengths) / count) if count else 1.0
         norms = [K1 * (1 - B + B * length / (average or 1.0)) for length in lengths]
@@ -92,7 +95,7 @@ class _Bm25:
         """BM25 per article of the query's rarer terms, the score of a perfect match (every
         term saturated, so score / ceiling is in [0, 1]), and the common terms left out."""
         # A list indexed by article beats a dict here: no hashing, and += in place.
-        totals = [0.0] * len(self.common_weights)
+        totals = [0.0] * self.size
         ceiling = 0.0
         skipped: set[str] = set()
         walked = False
@@ -176,13 +179,21 @@ class LocaleIndex:
         # Per article: (folded words, stems) of the title and each question, then of the answer.
         phrasings = [[analyse(t) for t in (a.title, *a.questions)] for a in self.articles]
         answers = [analyse(a.answer) for a in self.articles]
-        self.vocabulary = Vocabulary([*(p for ps in phrasings for p in ps), *answers])
+        # Tags are keywords a writer chose for the article: searched like its questions.
+        tags = [analyse(" ".join(a.tags)) for a in self.articles]
+        self.vocabulary = Vocabulary([*(p for ps in phrasings for p in ps), *answers, *tags])
         self._stems = _Bm25(
-            [_stem_doc(ps, answer) for ps, answer in zip(phrasings, answers, strict=True)]
+            [
+                _stem_doc([*ps, tag], answer)
+                for ps, answer, tag in zip(phrasings, answers, tags, strict=True)
+            ]
         )
         # The answer's n-grams are left out: no better on the benchmarks, and many postings.
         self._ngrams = _Bm25(
-            [char_ngrams([w for words, _ in ps for w in words]) for ps in phrasings]
+            [
+                char_ngrams([w for words, _ in (*ps, tag) for w in words])
+                for ps, tag in zip(phrasings, tags, strict=True)
+            ]
         )
         self._texts = [[" ".join(words) for words, _ in ps] for ps in phrasings]
         self._sorted = [[" ".join(sorted(words)) for words, _ in ps] for ps in phrasings]
@@ -210,7 +221,11 @@ class LocaleIndex:
             correction = self.vocabulary.correct(word)
             if correction is not None:
                 folded[position], stems[position] = correction
-        stem_query, ngram_query = Counter(stems), char_ngrams(folded)
+        text, ordered = " ".join(folded), " ".join(sorted(folded))
+        # Joined words count in addition to their parts: articles may write both forms.
+        joined = self.vocabulary.compounds(folded)
+        stems += [stem for _, stem in joined]
+        stem_query, ngram_query = Counter(stems), char_ngrams(folded + [w for w, _ in joined])
         by_stems, stem_ceiling, stems_skipped = self._stems.first_pass(stem_query)
         by_ngrams, ngram_ceiling, ngrams_skipped = self._ngrams.first_pass(ngram_query)
         stem_scale = 1 / stem_ceiling if stem_ceiling else 0.0
@@ -221,7 +236,6 @@ class LocaleIndex:
         )
         best = heapq.nlargest(depth, found, key=first.__getitem__)
         vector = _unit(stems, self._idf, self._unknown_idf)
-        text, ordered = " ".join(folded), " ".join(sorted(folded))
         result = []
         for position in best:
             stem_score = by_stems[position] + self._stems.rest(position, stem_query, stems_skipped)

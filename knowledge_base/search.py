@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from knowledge_base.articles import Article, KnowledgeBase
 from knowledge_base.index import LocaleIndex
-from knowledge_base.language import _FUNCTION_WORDS, detect_language
+from knowledge_base.language import detect_language
+from knowledge_base.stemming import FUNCTION_WORDS
 from knowledge_base.text import fold
 
 ANSWER = "answer"
@@ -38,8 +39,6 @@ ANSWER_MARGIN = 0.08
 SUGGEST_SCORE = 0.4
 # A fallback-locale article must beat one in the customer's language by this much.
 FALLBACK_PENALTY = 0.97
-
-_STOPWORDS = frozenset().union(*_FUNCTION_WORDS.values())
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class SearchResult:
 
 def content_words(text: str) -> str:
     """Folded text without function words, which make unrelated questions look alike."""
-    kept = [w for w in fold(text).split() if w not in _STOPWORDS]
+    kept = [w for w in fold(text).split() if w not in FUNCTION_WORDS]
     return " ".join(kept) if kept else fold(text)
 
 

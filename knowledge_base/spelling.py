@@ -1,4 +1,5 @@
-"""Read a misspelt query word as the knowledge-base word it most likely means ("pya" -> "pay").
+"""Read a misspelt query word as the knowledge-base word it most likely means ("pya" -> "pay"),
+and two words as the one the knowledge base writes ("check out" -> "checkout").
 
 Character n-grams already soften typos, but a short word loses most of its n-grams to one
 swapped letter. A word the index has never seen is replaced by a known word at edit distance 1
@@ -36,6 +37,15 @@ class Vocabulary:
 
     def __contains__(self, word: str) -> bool:
         return word in self._counts
+
+    def compounds(self, words: list[str]) -> list[tuple[str, str]]:
+        """Known words (and stems) that two neighbours make together: "check out" -> "checkout"."""
+        found = []
+        for first, second in zip(words, words[1:]):
+            joined = first + second
+            if joined in self._counts and not joined.isdigit():
+                found.append((joined, self._stems[joined]))
+        return found
 
     def correct(self, word: str) -> tuple[str, str] | None:
         """The known word (and its stem) that `word` misspells, or None."""

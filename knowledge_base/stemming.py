@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from knowledge_base.language import _FUNCTION_WORDS
 from knowledge_base.text import fold
 
 # Snowball algorithm per locale; a locale without one is searched on unstemmed words.
@@ -48,10 +49,12 @@ _CONTRACTIONS = (
     *((f"won{q}t", "will not") for q in "'’"),
     *((f"n{q}t", " not") for q in "'’"),
 )
+# The function words of every language that language.py detects.
+FUNCTION_WORDS = frozenset().union(*_FUNCTION_WORDS.values())
 # Snowball stemmer objects keep state between calls, and Bolt calls us from several threads.
 _LOCK = threading.Lock()
 _CACHE_SIZE = 200_000
-_DROPPED = ("", "")
+_DROPPED = ("", "")  # what a dropped word (a long number) analyses to
 _STEMMERS: dict[str, object] = {}
 
 
@@ -95,10 +98,15 @@ def word_ngrams(word: str) -> tuple[str, ...]:
 
 
 def char_ngrams(folded_words: list[str]) -> Counter[str]:
-    """Character n-grams of the words of a text, counted."""
+    """Character n-grams of the content words of a text, counted.
+
+    Function words are left out: stems already match them, their n-grams are in nearly every
+    article (noise, and the longest posting lists), and leaving them out scored as well or better.
+    """
     grams: list[str] = []
     for word in folded_words:
-        grams.extend(word_ngrams(word))
+        if word not in FUNCTION_WORDS:
+            grams.extend(word_ngrams(word))
     return Counter(grams)
 
 

@@ -42,7 +42,10 @@ def create_db_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection) -> None:  # noqa: ANN001 - SQLAlchemy Connection
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A deferred BEGIN that reads and then writes
+        # can deadlock with another such transaction, and SQLite then fails at once instead of
+        # waiting out the busy timeout. Units of work are short, so serialising them is cheap.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
