@@ -41,7 +41,7 @@ class Vocabulary:
     def compounds(self, words: list[str]) -> list[tuple[str, str]]:
         """Known words (and stems) that two neighbours make together: "check out" -> "checkout"."""
         found = []
-        for first, second in zip(words, words[1:]):
+        for first, second in zip(words, words[1:], strict=False):
             joined = first + second
             if joined in self._counts and not joined.isdigit():
                 found.append((joined, self._stems[joined]))

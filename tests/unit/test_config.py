@@ -50,3 +50,30 @@ def test_a_malformed_dotenv_line_is_reported_with_its_line(tmp_path: Path) -> No
     dotenv.write_text("LOG_LEVEL=INFO\nthis is not a setting\n")
     with pytest.raises(SettingsError, match=r"\.env:2: expected KEY=value"):
         read_dotenv(dotenv)
+
+
+def test_env_example_lists_every_setting_and_loads_as_is() -> None:
+    from dataclasses import fields
+
+    from bot.config import PACKAGE_ROOT, Settings
+
+    example = PACKAGE_ROOT / ".env.example"
+    text = example.read_text(encoding="utf-8")
+    for setting in fields(Settings):
+        assert setting.name.upper() in text, setting.name
+    assert load_settings({}, dotenv=example) == load_settings({}, dotenv=None)
+
+
+def test_slack_settings_are_checked_and_secrets_stay_out_of_repr() -> None:
+    settings = load_settings(
+        {"SLACK_BOT_TOKEN": "xoxb-secret", "SUPPORT_AGENTS": "U1AB, S2CD",
+         "SUPPORT_AGENT_CHANNEL": "C0AGENTS"},
+        dotenv=None,
+    )  # fmt: skip
+    assert settings.support_agents == ("U1AB", "S2CD")
+    assert "xoxb-secret" not in repr(settings)
+    with pytest.raises(SettingsError, match="^SUPPORT_LEADS: expected comma-separated"):
+        load_settings({"SUPPORT_LEADS": "anna"}, dotenv=None)
+    with pytest.raises(SettingsError, match="^SLACK_APP_TOKEN: expected a token") as error:
+        load_settings({"SLACK_APP_TOKEN": "xoxb-wrong-place"}, dotenv=None)
+    assert "wrong-place" not in str(error.value)
