@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import OperationalError
 
-from bot import kb_commands, report_commands, run_command
+from bot import kb_commands, privacy_commands, report_commands, run_command
 from bot.chat import TerminalChat
 from bot.config import Settings, SettingsError, configure_logging, load_settings
 from bot.desk import CustomerRef
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_commands.register(commands)
     report_commands.register(commands)
     run_command.register(commands)
+    privacy_commands.register(commands)
     return parser
 
 

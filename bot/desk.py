@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.handoff import Handoff
 from bot.outcomes import (
     CustomerRef,
@@ -128,6 +130,10 @@ class Desk:
         when the customer is stuck; everything is stored in one transaction."""
         text = clean_incoming(text)
         with self.store.unit_of_work() as uow:
+            if slack_ts:
+                earlier = self._earlier_reply(uow, channel, slack_ts)
+                if earlier is not None:
+                    return earlier  # processed before a crash or a redelivery: same answer
             customer = self._customer(uow, who, at, locale)
             conversation = self._conversation(
                 uow, customer, channel, thread_ts, at, reuse_resolved=courtesy(text) is not None
@@ -491,10 +497,49 @@ class Desk:
             status=OPEN,
             created_at=at,
         )
-        uow.session.add(escalation)
+        try:
+            # A savepoint: if another worker escalated this conversation a moment ago, the
+            # unique index refuses ours and theirs stands.
+            with uow.session.begin_nested():
+                uow.session.add(escalation)
+        except IntegrityError:
+            existing = uow.repo.open_escalation(conversation.id)
+            assert existing is not None
+            return _info(existing, new=False), False
         conversation.status = ESCALATED
         uow.flush()
         return _info(escalation, new=True), False
+
+    def _earlier_reply(self, uow: UnitOfWork, channel: str, slack_ts: str) -> Reply | None:
+        """The reply already given to the message Slack sent as (channel, ts), rebuilt."""
+        found = uow.repo.customer_message_by_ts(channel, slack_ts)
+        if found is None:
+            return None
+        asked, conversation = found
+        reply = uow.repo.reply_to(asked)
+        if reply is None:
+            return None  # stored the question but died before the answer: cannot happen in
+            # one transaction, kept as a guard
+        article = self.kb.get(reply.article_id, reply.language) if reply.article_id else None
+        suggestions: tuple[Article, ...] = ()
+        if reply.decision == SUGGEST:
+            found_again = self.searcher.search(asked.text, language=asked.language)
+            suggestions = tuple(hit.article for hit in found_again.hits)
+        escalation = uow.repo.open_escalation(conversation.id)
+        info = None
+        if escalation is not None and escalation.created_at >= asked.created_at:
+            info = _info(escalation, new=escalation.agent_thread_ts is None)
+        return Reply(
+            conversation_id=conversation.id,
+            decision=reply.decision or NONE,
+            text=reply.text,
+            language=reply.language or self.default_locale,
+            stage=conversation.stage,
+            message_id=reply.id,
+            article=article,
+            suggestions=suggestions,
+            escalation=info,
+        )
 
     def _rated_message(
         self, uow: UnitOfWork, customer: Customer, message_id: int | None

@@ -87,6 +87,7 @@ class Relay:
     thread_ts: str
     text: str
     agent: str
+    message_id: int  # the stored agent message: one delivery per message
     article: Article | None = None
 
 
@@ -165,9 +166,9 @@ class Handoff:
                 return None
             conversation = uow.session.get(Conversation, escalation.conversation_id)
             assert conversation is not None
-            self._store_agent_message(uow, conversation, text, at)
+            stored = self._store_agent_message(uow, conversation, text, at)
             uow.commit()
-            return Relay(conversation.channel, conversation.thread_ts, text, author)
+            return Relay(conversation.channel, conversation.thread_ts, text, author, stored.id)
 
     def send_article(
         self,
@@ -197,20 +198,18 @@ class Handoff:
             article = self.kb.get(article_id, conversation.customer.locale)
             if article is None or not article.is_public:
                 raise NotFoundError(f"There is no public article {article_id!r}.")
-            self._store_agent_message(uow, conversation, article.answer, at, article.id)
+            stored = self._store_agent_message(uow, conversation, article.answer, at, article.id)
             uow.commit()
             return Relay(
                 conversation.channel, conversation.thread_ts, article.answer, actor.user_id,
-                article,
+                stored.id, article,
             )  # fmt: skip
 
-    def card_thread(self, conversation_id: int) -> tuple[str, str] | None:
-        """Where the customer's further messages go for the agents: the card's thread."""
+    def open_escalation_id(self, conversation_id: int) -> int | None:
+        """The conversation's escalation still in progress, if any."""
         with self.store.unit_of_work() as uow:
             escalation = uow.repo.open_escalation(conversation_id)
-            if escalation is None or not escalation.agent_channel or not escalation.agent_thread_ts:
-                return None
-            return escalation.agent_channel, escalation.agent_thread_ts
+            return escalation.id if escalation is not None else None
 
     def held_by(self, agent: str) -> list[Card]:
         """The escalations an agent holds, for their App Home."""
@@ -256,18 +255,13 @@ class Handoff:
         text: str,
         at: datetime,
         article_id: str | None = None,
-    ) -> None:
-        uow.session.add(
-            Message(
-                conversation=conversation,
-                role=AGENT,
-                text=text,
-                created_at=at,
-                article_id=article_id,
-                decision="agent",
-            )  # fmt: skip
-        )
+    ) -> Message:
+        message = Message(conversation=conversation, role=AGENT, text=text, created_at=at,
+                          article_id=article_id, decision="agent")  # fmt: skip
+        uow.session.add(message)
         conversation.last_activity_at = max(conversation.last_activity_at, at)
+        uow.flush()
+        return message
 
     def _card(self, uow: UnitOfWork, escalation: Escalation) -> Card:
         conversation = uow.session.get(Conversation, escalation.conversation_id)

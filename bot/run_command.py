@@ -32,8 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.slack.app import create_app, create_client
-    from bot.slack.sweeper import Sweeper
+    from bot.slack.app import create_app, create_client, start_background
 
     socket_mode = not args.http
     if socket_mode and not settings.slack_app_token:
@@ -58,8 +57,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         ) from None
     app, ctx = create_app(settings, desk, client)
     _reload_on_sighup(desk, settings)
-    sweeper = Sweeper(ctx, settings.timer_interval_seconds)
-    sweeper.start()
+    background = start_background(ctx)
     who = f"{identity.get('user')} in {identity.get('team')}"
     try:
         if args.http:
@@ -74,7 +72,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"supportbot: connected as {who}; Socket Mode", flush=True)
             SocketModeHandler(app, settings.slack_app_token).start()
     finally:
-        sweeper.stop()
+        background.stop()
     return 0
 
 

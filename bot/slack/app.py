@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from dataclasses import dataclass
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -14,29 +17,38 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Settings
 from bot.desk import Desk
+from bot.inbox import Inbox
+from bot.outbox import Outbox, Sender, SenderThread
 from bot.slack import listeners
-from bot.slack.context import SlackContext
+from bot.slack.context import SlackContext, now
 from bot.slack.people import Directory
+from bot.slack.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
 
-def create_client(settings: Settings) -> WebClient:
-    """A Web API client that waits out 429s (Retry-After) and retries 5xx and dropped
-    connections instead of losing the call."""
+def create_client(settings: Settings, retries: bool = True) -> WebClient:
+    """A Web API client. With `retries`, it waits out 429s (Retry-After) and retries 5xx and
+    dropped connections itself; the outbox sender uses one without, and schedules its own."""
     client = WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_base_url,
         timeout=15,
     )
-    client.retry_handlers.extend(
-        [
-            RateLimitErrorRetryHandler(max_retry_count=5),
-            ServerErrorRetryHandler(max_retry_count=3),
-            ConnectionErrorRetryHandler(max_retry_count=3),
-        ]
-    )
+    if retries:
+        client.retry_handlers.extend(
+            [
+                RateLimitErrorRetryHandler(max_retry_count=5),
+                ServerErrorRetryHandler(max_retry_count=3),
+                ConnectionErrorRetryHandler(max_retry_count=3),
+            ]
+        )
     return client
+
+
+def worker_name() -> str:
+    """Who claims inbox and outbox rows: unique per process, readable in the database."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def create_app(
@@ -47,10 +59,44 @@ def create_app(
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret or None,
-        # Slack must hear back within 3 seconds: acknowledge, then work.
+        # Slack must hear back within 3 seconds: the inbox records, Slack gets its 200, then
+        # the listener works on a thread of Bolt's pool.
         process_before_response=False,
         logger=logging.getLogger("slack_bolt"),
     )
-    ctx = SlackContext(settings, desk, Directory(settings, client), client)
+    worker = worker_name()
+    ctx = SlackContext(
+        settings,
+        desk,
+        Directory(settings, client),
+        client,
+        Inbox(desk.store, worker, now),
+        Outbox(desk.store, now),
+    )
     listeners.register(app, ctx)
     return app, ctx
+
+
+@dataclass
+class Background:
+    """The threads that keep a running app honest: the outbox sender and the timers."""
+
+    sender: SenderThread
+    sweeper: Sweeper
+
+    def stop(self) -> None:
+        self.sender.stop()
+        self.sweeper.stop()
+        self.sender.join(timeout=5)
+
+
+def start_background(ctx: SlackContext) -> Background:
+    """Start sending the outbox and running timers for this process."""
+    sender = SenderThread(
+        Sender(ctx.desk.store, create_client(ctx.settings, retries=False), worker_name(), now)
+    )
+    ctx.wake_sender = sender.wake.set
+    sweeper = Sweeper(ctx, ctx.settings.timer_interval_seconds)
+    sender.start()
+    sweeper.start()
+    return Background(sender, sweeper)

@@ -1,17 +1,24 @@
-"""What every listener needs: the settings, the desk, the directory and the Slack client."""
+"""What every listener needs, and the Slack calls more than one listener makes, written once.
+
+Messages to customers and agents go through the outbox (stored, then sent with retries), so a
+reply survives a 429, a 500 or a restart. Ephemeral notices and App Home views are sent
+directly: they only matter in the moment.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.desk import Desk
 from bot.handoff import Card, Relay
+from bot.inbox import Inbox
+from bot.outbox import CARD_OF_ESCALATION, THREAD_OF_ESCALATION, Outbox
 from bot.slack import views
 from bot.slack.people import Directory
 from bot.slack.text import no_broadcast, split
@@ -29,47 +36,66 @@ class SlackContext:
     desk: Desk
     directory: Directory
     client: WebClient
+    inbox: Inbox
+    outbox: Outbox
+    wake_sender: Callable[[], None] = field(default=lambda: None)
 
-    # The few Slack calls more than one listener makes live here, so each is written once.
+    def send(self, params: dict, key: str, *, method: str = "chat.postMessage",
+             user_id: str | None = None, after_sent: dict | None = None) -> None:  # fmt: skip
+        """Queue a Slack call; the same key twice sends once."""
+        self.outbox.add(method, params, key=key, user_id=user_id, after_sent=after_sent)
+        self.wake_sender()
 
     def post_card(self, escalation_id: int) -> None:
-        """Post a new escalation's card in the agents' channel and remember its thread."""
+        """Post a new escalation's card in the agents' channel; its ts is kept when sent."""
         card = self.desk.handoff.card(escalation_id)
         text, blocks = views.escalation_card(card)
-        response = self.client.chat_postMessage(
-            channel=self.settings.support_agent_channel, text=text, blocks=blocks
+        self.send(
+            {"channel": self.settings.support_agent_channel, "text": text, "blocks": blocks},
+            key=f"card:{escalation_id}",
+            user_id=card.customer_user,
+            after_sent={"attach_card": escalation_id},
         )
-        self.desk.handoff.attach_card(escalation_id, response["channel"], response["ts"])
 
-    def refresh_card(self, card: Card) -> None:
-        if not card.agent_channel or not card.agent_thread_ts:
-            return
-        text, blocks = views.escalation_card(card)
-        self.client.chat_update(
-            channel=card.agent_channel, ts=card.agent_thread_ts, text=text, blocks=blocks
-        )
+    def refresh_card(self, card: Card, mention: str = "") -> None:
+        text, blocks = views.escalation_card(card, mention)
+        self.send(
+            {"channel": self.settings.support_agent_channel, "text": text, "blocks": blocks,
+             CARD_OF_ESCALATION: card.escalation_id},
+            key=f"card-update:{card.escalation_id}:{card.status}:{card.assigned_agent}",
+            method="chat.update",
+            user_id=card.customer_user,
+        )  # fmt: skip
+
+    def to_card_thread(self, escalation_id: int, text: str, key: str, user_id: str) -> None:
+        self.send(
+            {"channel": self.settings.support_agent_channel, "text": text,
+             THREAD_OF_ESCALATION: escalation_id},
+            key=key,
+            user_id=user_id,
+        )  # fmt: skip
 
     def deliver(self, relay: Relay) -> None:
-        """Post an agent's reply (or an article they sent) to the customer, under their name."""
+        """An agent's reply (or an article they sent) to the customer, under their name."""
         name, icon = self._profile(relay.agent)
         text = no_broadcast(relay.text)
-        blocks = None
+        params: dict = {"channel": relay.channel, "text": text[:3000]}
+        if relay.thread_ts:
+            params["thread_ts"] = relay.thread_ts
+        if name:
+            params["username"] = name
+        if icon:
+            params["icon_url"] = icon
         if relay.article is not None:
-            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
-                      for part in [f"*{relay.article.title}*", *split(text)]]  # fmt: skip
-        self.client.chat_postMessage(
-            channel=relay.channel,
-            thread_ts=relay.thread_ts or None,
-            text=text[:3000],
-            blocks=blocks,
-            username=name,
-            icon_url=icon,
-        )
+            params["blocks"] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
+                                for part in [f"*{relay.article.title}*", *split(text)]]  # fmt: skip
+        self.send(params, key=f"agent-message:{relay.message_id}")
 
     def _profile(self, user_id: str) -> tuple[str | None, str | None]:
         try:
             user = self.client.users_info(user=user_id)["user"]
-        except SlackApiError:
+        except Exception:  # noqa: BLE001 - a missing name must not stop the reply
+            log.warning("no profile for %s; replying under the app's name", user_id)
             return None, None
         profile = user.get("profile", {})
         name = profile.get("display_name") or profile.get("real_name") or user.get("name")

@@ -7,30 +7,35 @@ import threading
 from datetime import timedelta
 
 from bot.slack.context import SlackContext, now
+from bot.slack.listeners.messages import process_event
 
 log = logging.getLogger(__name__)
 
 
 def sweep(ctx: SlackContext) -> None:
-    """One pass: escalate buyers left waiting, and raise cards nobody claimed again."""
+    """One pass: finish stranded events, escalate buyers left waiting, remind about cards
+    nobody claimed."""
+    for row, payload in ctx.inbox.claim_stranded():
+        try:
+            process_event(ctx, payload.get("event") or {}, payload.get("team_id") or "", row)
+        except Exception:  # noqa: BLE001 - one bad event must not block the others
+            log.exception("stranded event %s failed again", row)
     for event in ctx.desk.run_timers(now()):
-        ctx.client.chat_postMessage(
-            channel=event.channel, thread_ts=event.thread_ts or None, text=event.text
-        )
+        params = {"channel": event.channel, "text": event.text}
+        if event.thread_ts:
+            params["thread_ts"] = event.thread_ts
+        ctx.send(params, key=f"timer:{event.escalation.id}")
         ctx.post_card(event.escalation.id)
     after = timedelta(minutes=ctx.settings.escalation_reminder_minutes)
     for card in ctx.desk.handoff.due_reminders(now(), after):
-        if not card.agent_channel or not card.agent_thread_ts:
-            continue
         minutes = (now() - card.created_at).total_seconds() / 60
-        ctx.client.chat_postMessage(
-            channel=card.agent_channel,
-            thread_ts=card.agent_thread_ts,
-            reply_broadcast=True,
-            text=f"{ctx.directory.mention_staff()} still unclaimed after {minutes:.0f} minutes: "
-            f"<@{card.customer_user}> ({card.stage_name}) is waiting.",
+        text = (
+            f"{ctx.directory.mention_staff()} still unclaimed after {minutes:.0f} minutes: "
+            f"<@{card.customer_user}> ({card.stage_name}) is waiting."
         )
-        ctx.refresh_card(card)
+        ctx.to_card_thread(card.escalation_id, text,
+                           key=f"reminder:{card.escalation_id}:{int(minutes)}",
+                           user_id=card.customer_user)  # fmt: skip
 
 
 class Sweeper(threading.Thread):

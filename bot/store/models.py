@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -112,7 +113,7 @@ class Message(Base):
     role: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
-    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     # For customer messages: what search decided; for bot replies: what was shown.
     decision: Mapped[str | None] = mapped_column(String(16))
@@ -143,6 +144,15 @@ class StageChange(Base):
 
 class Escalation(Base):
     __tablename__ = "escalations"
+    __table_args__ = (
+        Index(
+            "uq_escalations_one_open",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(
@@ -170,3 +180,50 @@ class Feedback(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     helpful: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InboundEvent(Base):
+    """Every Slack event, recorded before it is acknowledged: the inbox.
+
+    Unique keys make a retried event (same event_id) or a double delivery (`message` and
+    `app_mention` for one message: same channel and ts) land once; rows never marked processed
+    are picked up again after a crash.
+    """
+
+    __tablename__ = "inbound_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    dedup_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)  # card numbers already redacted
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A Slack call to make: sent by the gateway, retried until Slack says ok."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(128), unique=True)  # idempotency
+    method: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64), index=True)
+    params: Mapped[dict] = mapped_column(JSON)
+    user_id: Mapped[str | None] = mapped_column(String(64), index=True)  # whose data it holds
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What to do with Slack's answer: e.g. {"attach_card": 12} stores the card's ts.
+    after_sent: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -312,3 +312,31 @@ class Repository:
             .order_by(Message.id.desc())
             .limit(1)
         ).first()
+
+    def customer_message_by_ts(
+        self, channel: str, slack_ts: str
+    ) -> tuple[Message, Conversation] | None:
+        row = self.session.execute(
+            select(Message, Conversation)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(
+                Conversation.channel == channel,
+                Message.slack_ts == slack_ts,
+                Message.role == CUSTOMER,
+            )
+            .limit(1)
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def reply_to(self, message: Message) -> Message | None:
+        """The app's reply that followed a customer message."""
+        return self.session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == message.conversation_id,
+                Message.role == BOT,
+                Message.id > message.id,
+            )
+            .order_by(Message.id)
+            .limit(1)
+        ).first()

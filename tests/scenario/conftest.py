@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import build_desk
 from bot.config import Settings
 from bot.desk import Desk
-from bot.slack.app import create_app
+from bot.slack.app import create_app, start_background
 from bot.slack.context import SlackContext
 from bot.slack.server import wsgi_app
 from bot.store.models import Message
@@ -81,6 +81,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
         settings = settings_for(fake, tmp_path)
         desk = build_desk(settings)
         app, ctx = create_app(settings, desk)
+        background = start_background(ctx)
         server = create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=4)
         closing = threading.Event()
 
@@ -99,5 +100,6 @@ def running(tmp_path: Path) -> Iterator[Running]:
         finally:
             closing.set()
             server.close()
+            background.stop()
             thread.join(timeout=5)
             desk.store.close()

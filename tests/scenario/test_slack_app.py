@@ -90,11 +90,11 @@ def test_a_stuck_buyer_is_handed_to_an_agent_and_back(running: Running) -> None:
                              channel_type="channel", thread_ts=ts)  # fmt: skip
     run.slack.send_event(internal)
     dm(run, "Firefox, latest version")
-    [in_thread] = run.fake.wait_for(
+    in_thread = run.fake.wait_for(
         "chat.postMessage", where=lambda c: c.params["channel"] == AGENTS_CHANNEL
-        and c.params.get("thread_ts") == ts,
+        and c.params.get("thread_ts") == ts and "Firefox" in c.params.get("text", ""),
     )  # fmt: skip
-    assert "Firefox, latest version" in in_thread.params["text"]
+    assert in_thread[0].params["text"].startswith(f"*<@{CUSTOMER}>:*")
     assert not any("PSP dashboard" in c.params.get("text", "") for c in run.posts(DM))
 
     run.slack.send_action(block_action("resolve_escalation", claim["value"], AGENT_A,

@@ -201,3 +201,19 @@ def test_an_unknown_word_is_read_as_the_known_word_it_misspells() -> None:
 
 def test_content_words_drop_function_words() -> None:
     assert content_words("How can I pay with PayPal?") == "pay paypal"
+
+
+def test_two_words_are_also_read_as_the_one_word_the_articles_use() -> None:
+    vocabulary = Vocabulary([(["checkout", "error"], ["checkout", "error"])])
+    assert vocabulary.compounds(["how", "do", "i", "check", "out"]) == [("checkout", "checkout")]
+    assert vocabulary.compounds(["check", "in"]) == []
+
+
+def test_tags_are_searched_like_keywords() -> None:
+    kb = KnowledgeBase.of(
+        [
+            Article(id="beans", title="What do you sell?", answer="Coffee.", tags=("espresso",)),
+            Article(id="hours", title="When are you open?", answer="Monday to Friday."),
+        ]
+    )
+    assert Searcher(kb).search("espresso").best.article.id == "beans"

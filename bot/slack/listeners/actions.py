@@ -86,12 +86,10 @@ def register(app: App, ctx: SlackContext) -> None:
             )  # fmt: skip
             return
         ctx.refresh_card(result.card)
-        name = f"<@{actor.user_id}>"
-        ctx.client.chat_postMessage(
-            channel=result.card.customer_channel,
-            thread_ts=result.card.customer_thread or None,
-            text=say("agent_joined", _language(ctx, result.card)).format(agent=name),
-        )
+        card = result.card
+        joined = say("agent_joined", _language(ctx, card)).format(agent=f"<@{actor.user_id}>")
+        ctx.send(_to_customer(card, joined), key=f"joined:{card.escalation_id}",
+                 user_id=card.customer_user)  # fmt: skip
 
     @app.action(Action.RESOLVE)
     def on_resolve(ack: Ack, body: dict, action: dict) -> None:
@@ -99,11 +97,8 @@ def register(app: App, ctx: SlackContext) -> None:
         actor = ctx.directory.actor(body["user"]["id"])
         card = ctx.desk.handoff.resolve(int(action["value"]), actor, now())
         ctx.refresh_card(card)
-        ctx.client.chat_postMessage(
-            channel=card.customer_channel,
-            thread_ts=card.customer_thread or None,
-            text=say("handed_back", _language(ctx, card)),
-        )
+        ctx.send(_to_customer(card, say("handed_back", _language(ctx, card))),
+                 key=f"handed-back:{card.escalation_id}", user_id=card.customer_user)  # fmt: skip
 
     @app.action(matching(Action.SEND_ARTICLE))
     def on_send_article(ack: Ack, body: dict, action: dict) -> None:
@@ -111,6 +106,13 @@ def register(app: App, ctx: SlackContext) -> None:
         actor = ctx.directory.actor(body["user"]["id"])
         relay = ctx.desk.handoff.send_article(actor, action.get("value", ""), now())
         ctx.deliver(relay)
+
+
+def _to_customer(card: Card, text: str) -> dict:
+    params = {"channel": card.customer_channel, "text": text}
+    if card.customer_thread:
+        params["thread_ts"] = card.customer_thread
+    return params
 
 
 def _language(ctx: SlackContext, card: Card) -> str | None:

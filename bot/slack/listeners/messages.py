@@ -1,10 +1,15 @@
-"""Message events: customers asking, agents replying in escalation threads."""
+"""Message events: customers asking, agents replying in escalation threads.
+
+Each event passes the inbox first (recorded before Slack hears back; a retry or a second
+delivery of the same message stops there), then `process_event` does the work and marks it done.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.desk import RELAYED, CustomerRef
 from bot.outcomes import Reply
@@ -14,35 +19,73 @@ from bot.slack.context import SlackContext, now
 log = logging.getLogger(__name__)
 # Edits, deletions, joins and bot posts are not questions; files with a caption are.
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
+RECORDED = ("message", "app_mention")
 
 
 def register(app: App, ctx: SlackContext) -> None:
-    @app.event("message")
-    def on_message(event: dict, context: BoltContext) -> None:
-        if event.get("subtype") not in ANSWERED_SUBTYPES or event.get("bot_id"):
-            return
-        user, text = event.get("user"), event.get("text") or ""
-        if not user or user == context.bot_user_id or not text.strip():
-            return
-        channel, ts = event["channel"], event["ts"]
-        thread = event.get("thread_ts")
-        if channel == ctx.settings.support_agent_channel:
-            if thread and thread != ts:
-                relay = ctx.desk.handoff.agent_message(channel, thread, user, text, now())
-                if relay is not None:
-                    ctx.deliver(relay)
-            return
-        if event.get("channel_type") == "im":
-            key, reply_thread = thread or "", thread
-        elif channel in ctx.settings.support_customer_channels:
-            key = reply_thread = thread or ts  # one conversation per thread
-        else:
-            return
-        team = event.get("team") or context.team_id or ""
-        reply = ctx.desk.handle_message(
-            CustomerRef(user, team), text, at=now(), channel=channel, thread_ts=key, slack_ts=ts
-        )
-        answer(ctx, reply, channel, reply_thread, user, text)
+    @app.use
+    def record_in_inbox(body: dict, context: BoltContext, next: Callable[[], None]) -> object:  # noqa: A002 - Bolt's name
+        event = body.get("event") or {}
+        if body.get("type") != "event_callback" or event.get("type") not in RECORDED:
+            return next()
+        row = ctx.inbox.record(body)
+        if row is None:
+            log.info("event %s already received; acknowledged, not processed again",
+                     body.get("event_id"))  # fmt: skip
+            return BoltResponse(status=200, body="")
+        context["inbox_row"] = row
+        return next()
+
+    def on_event(body: dict, context: BoltContext) -> None:
+        row = context.get("inbox_row")
+        process_event(ctx, body.get("event") or {}, body.get("team_id") or context.team_id or "",
+                      row, context.bot_user_id)  # fmt: skip
+
+    app.event("message")(on_event)
+    app.event("app_mention")(on_event)
+
+
+def process_event(
+    ctx: SlackContext, event: dict, team: str, row: int | None, bot_user_id: str | None = None
+) -> None:
+    """Handle one recorded event and mark it done; a failure leaves it for a retry."""
+    try:
+        handle_message_event(ctx, event, team, bot_user_id)
+    except Exception as exc:
+        if row is not None:
+            ctx.inbox.failed(row, repr(exc))
+        raise
+    if row is not None:
+        ctx.inbox.done(row)
+
+
+def handle_message_event(
+    ctx: SlackContext, event: dict, team: str, bot_user_id: str | None
+) -> None:
+    if event.get("subtype") not in ANSWERED_SUBTYPES or event.get("bot_id"):
+        return
+    user, text = event.get("user"), event.get("text") or ""
+    if not user or user == bot_user_id or not text.strip():
+        return
+    channel, ts = event["channel"], event["ts"]
+    thread = event.get("thread_ts")
+    if channel == ctx.settings.support_agent_channel:
+        if thread and thread != ts:
+            relay = ctx.desk.handoff.agent_message(channel, thread, user, text, now())
+            if relay is not None:
+                ctx.deliver(relay)
+        return
+    if event.get("channel_type") == "im" or channel.startswith("D"):
+        key, reply_thread = thread or "", thread
+    elif channel in ctx.settings.support_customer_channels:
+        key = reply_thread = thread or ts  # one conversation per thread
+    else:
+        return
+    reply = ctx.desk.handle_message(
+        CustomerRef(user, event.get("team") or team), text, at=now(), channel=channel,
+        thread_ts=key, slack_ts=ts,
+    )  # fmt: skip
+    answer(ctx, reply, channel, reply_thread, user, text)
 
 
 def answer(
@@ -55,15 +98,15 @@ def answer(
 ) -> None:
     """Show the desk's reply to the customer, and bring in the agents when it escalated."""
     if reply.decision == RELAYED:
-        where = ctx.desk.handoff.card_thread(reply.conversation_id)
-        if where is not None and said:
-            ctx.client.chat_postMessage(
-                channel=where[0],
-                thread_ts=where[1],
-                text=views.customer_message_for_agents(user, said),
-            )
+        escalation = ctx.desk.handoff.open_escalation_id(reply.conversation_id)
+        if escalation is not None and said:
+            ctx.to_card_thread(escalation, views.customer_message_for_agents(user, said),
+                               key=f"to-agents:{reply.message_id}", user_id=user)  # fmt: skip
         return
     text, blocks = views.customer_reply(reply)
-    ctx.client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=blocks)
+    params: dict = {"channel": channel, "text": text, "blocks": blocks}
+    if thread:
+        params["thread_ts"] = thread
+    ctx.send(params, key=f"reply:{reply.message_id}", user_id=user)
     if reply.escalation is not None and reply.escalation.new:
         ctx.post_card(reply.escalation.id)

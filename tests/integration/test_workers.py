@@ -1,0 +1,86 @@
+"""Several workers on one database act as one: claims, timers, inbox and outbox, raced."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot.desk import CustomerRef, Desk
+from bot.handoff import Actor
+from bot.inbox import Inbox
+from bot.outbox import Outbox, Sender
+from bot.store.database import create_db_engine
+from bot.store.unit_of_work import Store
+from tests.conftest import T0
+
+WORKERS = 4
+
+
+def race(work: Callable[[int], object]) -> list[object]:
+    """Run `work(i)` on WORKERS threads released at the same instant."""
+    barrier = threading.Barrier(WORKERS)
+    results: list[object] = [None] * WORKERS
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = work(index)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+def other_process(desk: Desk, database_url: str) -> Desk:
+    """A second desk with its own engine and pool, as another worker process would have."""
+    return Desk(Store(create_db_engine(database_url)), desk.kb, desk.model, desk.detector)
+
+
+def test_two_agents_racing_to_claim_one_wins(desk: Desk, database_url: str) -> None:
+    reply = desk.talk_to_human(CustomerRef("U1", "T1"), at=T0, channel="D1")
+    escalation = reply.escalation.id
+    desks = [other_process(desk, database_url) for _ in range(WORKERS)]
+    results = race(lambda i: desks[i].handoff.claim(escalation, Actor(f"UAG{i}", True), T0))
+    winners = [r for r in results if r.won]
+    assert len(winners) == 1
+    holder = winners[0].holder
+    assert all(r.holder == holder for r in results)
+
+
+def test_two_workers_firing_the_idle_timer_escalate_once(desk: Desk, database_url: str) -> None:
+    desk.set_stage(CustomerRef("U1", "T1"), "purchase", actor="lead", at=T0)
+    desk.handle_message(CustomerRef("U1", "T1"), "can I pay half with two different cards",
+                        at=T0, channel="D1")  # fmt: skip
+    desks = [other_process(desk, database_url) for _ in range(WORKERS)]
+    results = race(lambda i: desks[i].run_timers(T0 + timedelta(minutes=10)))
+    fired = [event for events in results for event in events]
+    assert len(fired) == 1
+    assert "idle_after_question" in fired[0].escalation.signals
+
+
+def test_a_retried_event_racing_the_original_is_recorded_once(desk: Desk) -> None:
+    envelope = {"event_id": "Ev1", "team_id": "T1",
+                "event": {"type": "message", "channel": "D1", "ts": "1.1", "user": "U1",
+                          "text": "hello"}}  # fmt: skip
+    inboxes = [Inbox(desk.store, f"w{i}", lambda: T0) for i in range(WORKERS)]
+    results = race(lambda i: inboxes[i].record(envelope))
+    assert len([r for r in results if r is not None]) == 1
+
+
+def test_each_outbox_row_is_claimed_by_one_worker(desk: Desk) -> None:
+    outbox = Outbox(desk.store, lambda: T0)
+    for n in range(20):
+        outbox.add("chat.postMessage", {"channel": f"C{n}", "text": "hi"}, key=f"k{n}")
+    senders = [Sender(desk.store, None, f"w{i}", lambda: T0) for i in range(WORKERS)]  # type: ignore[arg-type]
+    results = race(lambda i: senders[i]._claim(20))  # noqa: SLF001 - the claim is the point
+    claimed = [row for rows in results for row in rows]
+    assert sorted(claimed) == sorted(set(claimed))
+    assert len(claimed) == 20
