@@ -49,6 +49,7 @@ from knowledge_base.language import detect_language
 from knowledge_base.search import AGENT_AUDIENCE, ANSWER, NONE, SUGGEST, SearchResult
 from lifecycle import StageModel, StageTagger, StuckDetector, Turn
 from lifecycle.rules import PAYMENT_FAILURE
+from lifecycle.scores import contact_weight, engage, usual_gap
 from lifecycle.smalltalk import courtesy
 from lifecycle.stages import ESCALATE, OFFER
 from lifecycle.stuck import Assessment
@@ -174,6 +175,9 @@ class Desk:
                 score=best.score if best else None,
                 slack_ts=slack_ts,
             )
+            weight = contact_weight(conversation.stage, self.model)
+            customer.lead_score = engage(customer.lead_score, customer.lead_scored_at, at, weight)
+            customer.lead_scored_at = at
             evidence = self.tagger.evidence(
                 text, article.stages if article else (), article.id if article else ""
             )
@@ -413,6 +417,10 @@ class Desk:
             conversation.resolved_at = conversation.last_activity_at
             conversation = None
         if conversation is None:
+            customer.usual_gap_days = usual_gap(
+                customer.usual_gap_days, customer.last_conversation_at, at
+            )
+            customer.last_conversation_at = at
             conversation = Conversation(
                 customer=customer,
                 channel=channel,

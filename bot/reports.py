@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.store.models import StageChange
-from bot.store.unit_of_work import Store
+from bot.store.models import Customer, StageChange
+from bot.store.unit_of_work import Store, UnitOfWork
 from lifecycle.scores import (
     HOT,
-    Contact,
+    HOT_SCORE,
+    MIN_SILENCE_DAYS,
     DissolutionRisk,
     LeadTemperature,
     dissolution_risk,
-    lead_temperature,
+    temperature,
 )
 from lifecycle.stages import StageModel
-from lifecycle.summary import ConversationRecord, Summary, summarise
+from lifecycle.summary import StageCounts, Summary, summarise
 
-SCORE_WINDOW = timedelta(days=90)  # contacts older than this barely move either score
-CANCELLATION_WINDOW = timedelta(days=30)
+DRIFT_WINDOW = timedelta(days=180)  # customers quiet for longer are gone, not drifting
+TOP = 20
 
 
 @dataclass(frozen=True)
@@ -59,32 +59,52 @@ class Reports:
         """Per stage, for conversations opened in [since, until)."""
         with self.store.unit_of_work() as uow:
             repo = uow.repo
-            records = [
-                ConversationRecord(
-                    customer_id=customer_id,
-                    stage=stage,
-                    resolution=resolution,
-                    escalated=escalated_at is not None,
-                    seconds_to_claim=(claimed_at - escalated_at).total_seconds()
-                    if escalated_at and claimed_at
-                    else None,
-                )
-                for customer_id, stage, resolution, escalated_at, claimed_at in (
-                    repo.conversation_rows(since, until)
-                )
-            ]
-            at_risk, hot = self._scored_customers(uow.repo.contacts(until - SCORE_WINDOW), until)
+            counts = {
+                stage: StageCounts(
+                    conversations=c["conversations"],
+                    customers=c["customers"],
+                    self_service=c["self_service"],
+                    abandoned=c["abandoned"],
+                    escalations=c["escalations"],
+                    rated=c["rated"],
+                    helpful=c["helpful"],
+                    minutes_to_claim=tuple(c["minutes_to_claim"]),
+                )  # fmt: skip
+                for stage, c in repo.stage_counts(since, until).items()
+            }
             return summarise(
                 self.model,
                 since,
                 until,
-                records,
-                repo.rating_rows(since, until),
-                repo.transition_rows(since, until),
-                repo.unanswered_questions(since, until),
-                at_risk=at_risk,
-                hot_leads=hot,
+                counts,
+                repo.transition_counts(since, until),
+                repo.unanswered_counts(since, until),
+                at_risk=self._at_risk(uow, until),
+                hot_leads=self._hot_leads(uow, until),
             )
+
+    def _hot_leads(self, uow: UnitOfWork, now: datetime) -> list[str]:
+        hot = []
+        for customer in uow.repo.lead_candidates(HOT_SCORE):
+            bought = customer.stage in self.model and self.model.is_after_purchase(customer.stage)
+            lead = temperature(customer.lead_score, customer.lead_scored_at, now)
+            if lead.label == HOT and not bought:
+                hot.append((lead.score, customer.user_id))
+        return [user for _, user in sorted(hot, reverse=True)[:TOP]]
+
+    def _at_risk(self, uow: UnitOfWork, now: datetime) -> list[str]:
+        risky = []
+        quiet = now - timedelta(days=MIN_SILENCE_DAYS)
+        for customer in uow.repo.drifting_candidates(now - DRIFT_WINDOW, quiet,
+                                                     self.model.stages[-1].id):  # fmt: skip
+            risk = self._risk(customer, now)
+            if risk.at_risk:
+                risky.append((risk.score, customer.user_id))
+        return [user for _, user in sorted(risky, reverse=True)[:TOP]]
+
+    def _risk(self, customer: Customer, now: datetime) -> DissolutionRisk:
+        return dissolution_risk(customer.last_seen, customer.usual_gap_days, customer.stage,
+                                self.model, now)  # fmt: skip
 
     def in_stage(self, stage: str, now: datetime, limit: int = 20) -> list[ConversationLine]:
         """Conversations going on now in `stage`."""
@@ -122,45 +142,11 @@ class Reports:
             customer = uow.repo.customer(team_id, user_id)
             if customer is None:
                 return None
-            rows = uow.repo.contacts(now - SCORE_WINDOW, customer.id)
-            lead, risk = self._scores(rows, customer.stage, now)
             return CustomerProfile(
                 user_id=customer.user_id,
                 stage=customer.stage,
                 stage_source=customer.stage_source,
                 history=tuple(uow.repo.stage_changes(customer.id)),
-                lead=lead,
-                risk=risk,
+                lead=temperature(customer.lead_score, customer.lead_scored_at, now),
+                risk=self._risk(customer, now),
             )
-
-    def _scores(
-        self, rows: list[tuple], stage: str, now: datetime
-    ) -> tuple[LeadTemperature, DissolutionRisk]:
-        contacts = [Contact(at, contact_stage) for _, _, at, contact_stage, _ in rows]
-        starts: dict[int, datetime] = {}
-        for _, _, at, _, conversation_id in rows:
-            starts.setdefault(conversation_id, at)
-        last_stage = self.model.stages[-1].id
-        cancelling = any(
-            c.stage == last_stage and now - c.at <= CANCELLATION_WINDOW for c in contacts
-        )
-        return (
-            lead_temperature(contacts, self.model, now),
-            dissolution_risk(list(starts.values()), stage, self.model, now, cancelling),
-        )
-
-    def _scored_customers(self, rows: list[tuple], now: datetime) -> tuple[list[str], list[str]]:
-        by_customer: dict[int, list[tuple]] = defaultdict(list)
-        for row in rows:
-            by_customer[row[0]].append(row)
-        at_risk: list[str] = []
-        hot: list[str] = []
-        for customer_rows in by_customer.values():
-            user_id, stage = customer_rows[-1][1], customer_rows[-1][3]
-            lead, risk = self._scores(customer_rows, stage, now)
-            if risk.at_risk:
-                at_risk.append(user_id)
-            bought = stage in self.model and self.model.is_after_purchase(stage)
-            if lead.label == HOT and not bought:
-                hot.append(user_id)
-        return sorted(at_risk), sorted(hot)

@@ -37,7 +37,12 @@ class LineMap(dict):
     duplicate_keys: list[tuple[str, int]]
 
 
-class LineLoader(yaml.SafeLoader):
+# The C parser (libyaml, in PyYAML's wheels) reads large knowledge bases about 8x faster and
+# reports the same marks; the pure-Python one is the fallback where libyaml is missing.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     pass
 
 

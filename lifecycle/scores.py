@@ -1,15 +1,15 @@
 """Customer scores: lead temperature (engagement with decay) and dissolution risk.
 
-Both are computed from a customer's contacts and the current time, so they are never stale and
-need no background job: a lead cools down by itself as days pass without contact.
+Both are kept as a few numbers per customer, updated at each contact and read with the current
+time, so a lead cools down by itself as days pass and a summary over a million messages does
+not have to re-read them: the engagement score decays exponentially, so the stored value and
+the time it was stored are all it takes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from statistics import median
 
 from lifecycle.stages import StageModel
 
@@ -20,16 +20,10 @@ COLD = "cold"
 HALF_LIFE_DAYS = 7.0  # a week without contact halves a lead's engagement
 HOT_SCORE = 3.0
 WARM_SCORE = 1.0
-SPACING_FACTOR = 2.0  # a gap this many times the usual one means contact is spacing out
+SPACING_FACTOR = 2.0  # a silence this many times the usual gap means contact is spacing out
+MIN_SILENCE_DAYS = 7.0
+GAP_SMOOTHING = 0.3  # weight of the newest gap in the running "usual gap"
 AT_RISK = 0.5
-
-
-@dataclass(frozen=True)
-class Contact:
-    """One customer message: when, and the conversation's stage then."""
-
-    at: datetime
-    stage: str
 
 
 @dataclass(frozen=True)
@@ -48,46 +42,66 @@ class DissolutionRisk:
         return self.score >= AT_RISK
 
 
-def lead_temperature(
-    contacts: Sequence[Contact], model: StageModel, now: datetime
-) -> LeadTemperature:
-    """Engagement over time with exponential decay; buying-stage messages count more."""
-    score = 0.0
-    for contact in contacts:
-        age_days = max((now - contact.at).total_seconds(), 0.0) / 86400
-        weight = 1.0
-        if contact.stage in model:
-            position = model.position(contact.stage)
-            purchase = model.position(model.purchase_stage)
-            # Closer to the purchase means a warmer lead; after it, this is support, not a lead.
-            weight = (
-                1.5 if position in (purchase - 1, purchase) else 0.5 if position > purchase else 1
-            )
-        score += weight * 0.5 ** (age_days / HALF_LIFE_DAYS)
-    label = HOT if score >= HOT_SCORE else WARM if score >= WARM_SCORE else COLD
-    return LeadTemperature(label, round(score, 2))
+def _days(later: datetime, earlier: datetime) -> float:
+    return max((later - earlier).total_seconds(), 0.0) / 86400
+
+
+def decayed(score: float, scored_at: datetime | None, now: datetime) -> float:
+    """An engagement score stored at `scored_at`, as it stands at `now`."""
+    if scored_at is None:
+        return 0.0
+    return score * 0.5 ** (_days(now, scored_at) / HALF_LIFE_DAYS)
+
+
+def contact_weight(stage: str, model: StageModel) -> float:
+    """How much one message counts towards a lead: near the purchase counts most, after it
+    (support, loyalty) a customer is no longer a lead."""
+    if stage not in model:
+        return 1.0
+    position, purchase = model.position(stage), model.position(model.purchase_stage)
+    if position in (purchase - 1, purchase):
+        return 1.5
+    return 0.5 if position > purchase else 1.0
+
+
+def engage(score: float, scored_at: datetime | None, now: datetime, weight: float) -> float:
+    """The engagement score after one more contact at `now`."""
+    return decayed(score, scored_at, now) + weight
+
+
+def temperature(score: float, scored_at: datetime | None, now: datetime) -> LeadTemperature:
+    current = decayed(score, scored_at, now)
+    label = HOT if current >= HOT_SCORE else WARM if current >= WARM_SCORE else COLD
+    return LeadTemperature(label, round(current, 2))
+
+
+def usual_gap(previous: float | None, last_contact: datetime | None, now: datetime) -> float | None:
+    """The running usual gap in days between conversations, after one starting at `now`."""
+    if last_contact is None:
+        return previous
+    gap = _days(now, last_contact)
+    if previous is None:
+        return gap
+    return (1 - GAP_SMOOTHING) * previous + GAP_SMOOTHING * gap
 
 
 def dissolution_risk(
-    conversation_starts: Sequence[datetime],
-    current_stage: str,
+    last_contact: datetime | None,
+    gap_days: float | None,
+    stage: str,
     model: StageModel,
     now: datetime,
-    cancellation_talk: bool = False,
 ) -> DissolutionRisk:
-    """Risk that the customer is drifting away: contact spacing out, talk of cancelling."""
+    """Risk that the customer is drifting away: contact spacing out, or talk of leaving (the
+    model's last stage is where leaving customers are tagged)."""
     score = 0.0
     reasons: list[str] = []
-    starts = sorted(conversation_starts)
-    if len(starts) >= 3:
-        gaps = [(b - a).total_seconds() / 86400 for a, b in zip(starts, starts[1:], strict=False)]
-        usual = median(gaps)
-        silence = (now - starts[-1]).total_seconds() / 86400
-        if usual > 0 and silence > SPACING_FACTOR * usual and silence >= 7:
+    if last_contact is not None and gap_days:
+        silence = _days(now, last_contact)
+        if silence >= MIN_SILENCE_DAYS and silence > SPACING_FACTOR * gap_days:
             score += 0.4
-            reasons.append(f"no contact for {silence:.0f} days; usually every {usual:.0f}")
-    last_stage = model.stages[-1].id
-    if cancellation_talk or current_stage == last_stage:
+            reasons.append(f"no contact for {silence:.0f} days; usually every {gap_days:.0f}")
+    if stage == model.stages[-1].id:
         score += 0.6
         reasons.append("talked about cancelling or leaving")
     return DissolutionRisk(round(min(score, 1.0), 2), tuple(reasons))

@@ -1,9 +1,9 @@
-"""Per-stage summaries for team leads, computed from plain records of one period."""
+"""Per-stage summaries for team leads, from counts the store aggregates for one period."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
@@ -11,19 +11,19 @@ from statistics import median
 from knowledge_base.text import fold
 from lifecycle.stages import StageModel
 
-RESOLVED_SELF_SERVICE = "self_service"
-ABANDONED = "abandoned"
-
 
 @dataclass(frozen=True)
-class ConversationRecord:
-    """What a summary needs to know of one conversation."""
+class StageCounts:
+    """What happened in one stage during the period (aggregated by the database)."""
 
-    customer_id: int
-    stage: str
-    resolution: str | None  # self_service, agent, abandoned or None while open
-    escalated: bool
-    seconds_to_claim: float | None = None
+    conversations: int = 0
+    customers: int = 0
+    self_service: int = 0
+    abandoned: int = 0
+    escalations: int = 0
+    rated: int = 0
+    helpful: int = 0
+    minutes_to_claim: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,52 +66,43 @@ def summarise(
     model: StageModel,
     since: datetime,
     until: datetime,
-    conversations: Sequence[ConversationRecord],
-    ratings: Sequence[tuple[str, bool]],
-    transitions: Sequence[tuple[str | None, str]],
-    unanswered: Sequence[str],
+    counts: Mapping[str, StageCounts],
+    transitions: Sequence[tuple[str | None, str, int]],
+    unanswered: Sequence[tuple[str, int]],
     at_risk: Sequence[str] = (),
     hot_leads: Sequence[str] = (),
     top: int = 5,
 ) -> Summary:
     """The per-stage table, the funnel and the most frequent unanswered questions."""
-    by_stage: dict[str, list[ConversationRecord]] = defaultdict(list)
-    for record in conversations:
-        by_stage[record.stage].append(record)
-    rated: dict[str, list[bool]] = defaultdict(list)
-    for stage, helpful in ratings:
-        rated[stage].append(helpful)
     rows = []
     for stage in model.stages:
-        records = by_stage.get(stage.id, [])
-        escalated = [r for r in records if r.escalated]
-        claims = [r.seconds_to_claim / 60 for r in escalated if r.seconds_to_claim is not None]
-        votes = rated.get(stage.id, [])
+        c = counts.get(stage.id, StageCounts())
         rows.append(
             StageSummary(
                 stage=stage.id,
                 name=stage.name(),
-                conversations=len(records),
-                customers=len({r.customer_id for r in records}),
-                self_service_rate=_share(
-                    sum(r.resolution == RESOLVED_SELF_SERVICE for r in records), len(records)
-                ),
-                escalations=len(escalated),
-                escalation_rate=_share(len(escalated), len(records)),
-                median_minutes_to_claim=round(median(claims), 1) if claims else None,
-                satisfaction=_share(sum(votes), len(votes)),
-                abandoned_purchases=sum(r.resolution == ABANDONED for r in records)
-                if stage.id == model.purchase_stage
-                else 0,
+                conversations=c.conversations,
+                customers=c.customers,
+                self_service_rate=_share(c.self_service, c.conversations),
+                escalations=c.escalations,
+                escalation_rate=_share(c.escalations, c.conversations),
+                median_minutes_to_claim=round(median(c.minutes_to_claim), 1)
+                if c.minutes_to_claim
+                else None,
+                satisfaction=_share(c.helpful, c.rated),
+                abandoned_purchases=c.abandoned if stage.id == model.purchase_stage else 0,
             )
         )
-    funnel = Counter((a or "(new)", b) for a, b in transitions)
+    funnel: Counter[tuple[str, str]] = Counter()
+    for before, after, n in transitions:
+        funnel[(before or "(new)", after)] += n
+    # The same question typed with other capitals or accents is one question.
     questions: Counter[str] = Counter()
     wording: dict[str, str] = {}
-    for text in unanswered:
+    for text, n in unanswered:
         key = fold(text)
         if key:
-            questions[key] += 1
+            questions[key] += n
             wording.setdefault(key, text.strip())
     return Summary(
         since=since,

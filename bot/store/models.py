@@ -75,7 +75,13 @@ class Customer(Base):
     stage: Mapped[str] = mapped_column(String(32))
     stage_source: Mapped[str] = mapped_column(String(16), default=DEFAULT)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Scores kept up to date at each contact (see lifecycle/scores.py), so that summaries
+    # never re-read every message.
+    lead_score: Mapped[float] = mapped_column(Float, default=0.0, server_default="0", index=True)
+    lead_scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    usual_gap_days: Mapped[float | None] = mapped_column(Float)
+    last_conversation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     conversations: Mapped[list[Conversation]] = relationship(back_populates="customer")
 
@@ -84,6 +90,7 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_lookup", "customer_id", "channel", "thread_ts", "status"),
+        Index("ix_conversations_stage_opened", "opened_at", "stage"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -182,71 +182,110 @@ class Repository:
 
     # -- reports -------------------------------------------------------------------------
 
-    def conversation_rows(self, since: datetime, until: datetime) -> list[tuple]:
-        """(customer id, stage, resolution, first escalation time, first claim time) for
-        conversations opened in [since, until)."""
-        query = (
+    def stage_counts(self, since: datetime, until: datetime) -> dict[str, dict]:
+        """Per stage, for conversations opened in [since, until): counts the summary needs,
+        aggregated by the database (a period can hold a million messages)."""
+        in_period = (Conversation.opened_at >= since, Conversation.opened_at < until)
+        counts: dict[str, dict] = {}
+        rows = self.session.execute(
             select(
-                Conversation.customer_id,
                 Conversation.stage,
-                Conversation.resolution,
-                func.min(Escalation.created_at),
-                func.min(Escalation.claimed_at),
+                func.count(Conversation.id),
+                func.count(func.distinct(Conversation.customer_id)),
+                func.sum(case((Conversation.resolution == "self_service", 1), else_=0)),
+                func.sum(case((Conversation.resolution == "abandoned", 1), else_=0)),
             )
-            .outerjoin(Escalation, Escalation.conversation_id == Conversation.id)
-            .where(Conversation.opened_at >= since, Conversation.opened_at < until)
-            .group_by(Conversation.id)
+            .where(*in_period)
+            .group_by(Conversation.stage)
         )
-        return [tuple(row) for row in self.session.execute(query)]
-
-    def rating_rows(self, since: datetime, until: datetime) -> list[tuple[str, bool]]:
-        query = (
-            select(Conversation.stage, Feedback.helpful)
+        for stage, conversations, customers, self_service, abandoned in rows:
+            counts[stage] = {
+                "conversations": conversations, "customers": customers,
+                "self_service": int(self_service or 0), "abandoned": int(abandoned or 0),
+                "escalations": 0, "minutes_to_claim": [], "rated": 0, "helpful": 0,
+            }  # fmt: skip
+        escalations = self.session.execute(
+            select(Conversation.stage, Escalation.created_at, Escalation.claimed_at)
+            .join(Escalation, Escalation.conversation_id == Conversation.id)
+            .where(*in_period)
+        )
+        for stage, raised, claimed in escalations:
+            entry = counts.get(stage)
+            if entry is None:
+                continue
+            entry["escalations"] += 1
+            if claimed is not None:
+                entry["minutes_to_claim"].append((claimed - raised).total_seconds() / 60)
+        ratings = self.session.execute(
+            select(
+                Conversation.stage,
+                func.count(Feedback.id),
+                func.sum(case((Feedback.helpful.is_(True), 1), else_=0)),
+            )
             .join(Message, Feedback.message_id == Message.id)
             .join(Conversation, Message.conversation_id == Conversation.id)
             .where(Feedback.at >= since, Feedback.at < until)
+            .group_by(Conversation.stage)
         )
-        return [(stage, bool(helpful)) for stage, helpful in self.session.execute(query)]
+        for stage, rated, helpful in ratings:
+            entry = counts.setdefault(stage, {
+                "conversations": 0, "customers": 0, "self_service": 0, "abandoned": 0,
+                "escalations": 0, "minutes_to_claim": [], "rated": 0, "helpful": 0,
+            })  # fmt: skip
+            entry["rated"], entry["helpful"] = rated, int(helpful or 0)
+        return counts
 
-    def transition_rows(self, since: datetime, until: datetime) -> list[tuple[str | None, str]]:
-        query = select(StageChange.from_stage, StageChange.to_stage).where(
-            StageChange.at >= since, StageChange.at < until
-        )
-        return [(a, b) for a, b in self.session.execute(query)]
-
-    def unanswered_questions(self, since: datetime, until: datetime) -> list[str]:
-        query = select(Message.text).where(
-            Message.role == CUSTOMER,
-            Message.decision == "none",
-            Message.created_at >= since,
-            Message.created_at < until,
-        )
-        return list(self.session.scalars(query))
-
-    def contacts(self, since: datetime, customer_id: int | None = None) -> list[tuple]:
-        """(customer id, user id, message time, conversation stage, conversation id) of
-        customer messages since `since`, oldest first."""
+    def transition_counts(self, since: datetime, until: datetime) -> list[tuple]:
         query = (
-            select(
-                Conversation.customer_id,
-                Customer.user_id,
-                Message.created_at,
-                Conversation.stage,
-                Conversation.id,
-            )
-            .join(Conversation, Message.conversation_id == Conversation.id)
-            .join(Customer, Conversation.customer_id == Customer.id)
-            .where(Message.role == CUSTOMER, Message.created_at >= since)
-            .order_by(Message.created_at)
+            select(StageChange.from_stage, StageChange.to_stage, func.count(StageChange.id))
+            .where(StageChange.at >= since, StageChange.at < until)
+            .group_by(StageChange.from_stage, StageChange.to_stage)
         )
-        if customer_id is not None:
-            query = query.where(Conversation.customer_id == customer_id)
         return [tuple(row) for row in self.session.execute(query)]
 
-    def customers_by_id(self, ids: list[int]) -> dict[int, Customer]:
-        if not ids:
-            return {}
-        return {c.id: c for c in self.session.scalars(select(Customer).where(Customer.id.in_(ids)))}
+    def unanswered_counts(self, since: datetime, until: datetime, limit: int = 50) -> list[tuple]:
+        """The customer questions search had nothing for, most frequent first."""
+        count = func.count(Message.id)
+        query = (
+            select(Message.text, count)
+            .where(
+                Message.role == CUSTOMER,
+                Message.decision == "none",
+                Message.created_at >= since,
+                Message.created_at < until,
+            )
+            .group_by(Message.text)
+            .order_by(count.desc())
+            .limit(limit)
+        )
+        return [tuple(row) for row in self.session.execute(query)]
+
+    def lead_candidates(self, min_score: float, limit: int = 500) -> list[Customer]:
+        """Customers whose stored engagement is high enough to be a hot lead (before decay)."""
+        return list(
+            self.session.scalars(
+                select(Customer)
+                .where(Customer.lead_score >= min_score)
+                .order_by(Customer.lead_score.desc())
+                .limit(limit)
+            )
+        )
+
+    def drifting_candidates(self, seen_after: datetime, seen_before: datetime,
+                            last_stage: str, limit: int = 500) -> list[Customer]:  # fmt: skip
+        """Customers who may be drifting away: talked of leaving, or quiet for a while."""
+        return list(
+            self.session.scalars(
+                select(Customer)
+                .where(
+                    Customer.last_seen >= seen_after,
+                    (Customer.stage == last_stage)
+                    | (Customer.usual_gap_days.is_not(None) & (Customer.last_seen < seen_before)),
+                )
+                .order_by(Customer.last_seen.desc())
+                .limit(limit)
+            )
+        )
 
     def conversation_stages(self, conversation_id: int) -> list[str]:
         """Every stage this conversation was in before its current one."""
