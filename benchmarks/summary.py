@@ -93,6 +93,7 @@ def populate(store: Store, conversations: int, per_conversation: int, seed: int 
                                  else "payment-methods"})  # fmt: skip
                 if not customer_turn and rng.random() < 0.2:
                     feedback.append({"message_id": message_id, "helpful": rng.random() < 0.7,
+                                     "stage": stage,
                                      "at": opened + timedelta(minutes=m + 1)})  # fmt: skip
             if rng.random() < 0.05:
                 claimed = (

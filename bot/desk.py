@@ -265,7 +265,8 @@ class Desk:
             conversation = message.conversation
             existing = uow.repo.feedback_for([message.id]).get(message.id)
             if existing is None:
-                uow.session.add(Feedback(message_id=message.id, helpful=helpful, at=at))
+                uow.session.add(Feedback(message_id=message.id, helpful=helpful, at=at,
+                                         stage=conversation.stage))  # fmt: skip
             else:
                 existing.helpful, existing.at = helpful, at
             customer.last_seen = at

@@ -17,7 +17,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
+)
+from sqlalchemy import (
+    text as sql_text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -128,6 +130,16 @@ class Message(Base):
     score: Mapped[float | None] = mapped_column(Float)
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
 
+    __table_args__ = (
+        # The summary's "asked without an answer" reads only these rows.
+        Index(
+            "ix_messages_unanswered",
+            "created_at",
+            sqlite_where=sql_text("decision = 'none' AND role = 'customer'"),
+            postgresql_where=sql_text("decision = 'none' AND role = 'customer'"),
+        ),
+    )
+
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
@@ -156,8 +168,8 @@ class Escalation(Base):
             "uq_escalations_one_open",
             "conversation_id",
             unique=True,
-            sqlite_where=text("status != 'resolved'"),
-            postgresql_where=text("status != 'resolved'"),
+            sqlite_where=sql_text("status != 'resolved'"),
+            postgresql_where=sql_text("status != 'resolved'"),
         ),
     )
 
@@ -186,7 +198,10 @@ class Feedback(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     helpful: Mapped[bool] = mapped_column(Boolean)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The conversation's stage when the answer was rated: satisfaction per stage is then one
+    # small grouped scan, not a join through a million messages.
+    stage: Mapped[str | None] = mapped_column(String(32))
 
 
 class InboundEvent(Base):

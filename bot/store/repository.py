@@ -218,14 +218,12 @@ class Repository:
                 entry["minutes_to_claim"].append((claimed - raised).total_seconds() / 60)
         ratings = self.session.execute(
             select(
-                Conversation.stage,
+                Feedback.stage,
                 func.count(Feedback.id),
                 func.sum(case((Feedback.helpful.is_(True), 1), else_=0)),
             )
-            .join(Message, Feedback.message_id == Message.id)
-            .join(Conversation, Message.conversation_id == Conversation.id)
-            .where(Feedback.at >= since, Feedback.at < until)
-            .group_by(Conversation.stage)
+            .where(Feedback.at >= since, Feedback.at < until, Feedback.stage.is_not(None))
+            .group_by(Feedback.stage)
         )
         for stage, rated, helpful in ratings:
             entry = counts.setdefault(stage, {

@@ -1,4 +1,4 @@
-"""Customers keep their lead score and usual contact gap, for fast summaries.
+"""Fast summaries: customers keep their scores, feedback its stage, unanswered questions an index.
 
 Revision ID: 0004
 Revises: 0003
@@ -24,9 +24,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_customers_last_seen", ["last_seen"])
     # The per-stage summary groups a period's conversations and messages.
     op.create_index("ix_conversations_stage_opened", "conversations", ["opened_at", "stage"])
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("stage", sa.String(length=32), nullable=True))
+        batch_op.create_index("ix_feedback_at", ["at"])
+    op.create_index(
+        "ix_messages_unanswered", "messages", ["created_at"],
+        sqlite_where=sa.text("decision = 'none' AND role = 'customer'"),
+        postgresql_where=sa.text("decision = 'none' AND role = 'customer'"),
+    )  # fmt: skip
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_unanswered", table_name="messages")
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.drop_index("ix_feedback_at")
+        batch_op.drop_column("stage")
     op.drop_index("ix_conversations_stage_opened", table_name="conversations")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index("ix_customers_last_seen")
