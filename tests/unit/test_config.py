@@ -77,3 +77,20 @@ def test_slack_settings_are_checked_and_secrets_stay_out_of_repr() -> None:
     with pytest.raises(SettingsError, match="^SLACK_APP_TOKEN: expected a token") as error:
         load_settings({"SLACK_APP_TOKEN": "xoxb-wrong-place"}, dotenv=None)
     assert "wrong-place" not in str(error.value)
+
+
+def test_the_manifest_asks_for_what_the_app_listens_to() -> None:
+    import yaml
+
+    from bot.config import PACKAGE_ROOT
+
+    manifest = yaml.safe_load((PACKAGE_ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert commands == {"/kb", "/lifecycle"}
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"message.im", "app_home_opened", "app_mention"} <= events
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"chat:write", "chat:write.customize", "commands", "im:history", "users:read",
+            "usergroups:read"} <= scopes  # fmt: skip
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
