@@ -10,8 +10,6 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.handoff import Handoff
 from bot.outcomes import (
     CustomerRef,
@@ -506,15 +504,13 @@ class Desk:
             status=OPEN,
             created_at=at,
         )
-        try:
-            # A savepoint: if another worker escalated this conversation a moment ago, the
-            # unique index refuses ours and theirs stands.
-            with uow.session.begin_nested():
-                uow.session.add(escalation)
-        except IntegrityError:
-            existing = uow.repo.open_escalation(conversation.id)
-            assert existing is not None
-            return _info(existing, new=False), False
+        # Another worker may have escalated this conversation a moment ago: one open
+        # escalation per conversation is a unique index, and theirs stands.
+        escalation, ours = uow.repo.add_unless_taken(
+            escalation, lambda: uow.repo.open_escalation(conversation.id)
+        )
+        if not ours:
+            return _info(escalation, new=False), False
         conversation.status = ESCALATED
         uow.flush()
         return _info(escalation, new=True), False

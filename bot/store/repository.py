@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +26,7 @@ from bot.store.models import (
 )
 
 ACTIVE = (OPEN, ESCALATED, CLAIMED)
+T = TypeVar("T")
 
 
 class Repository:
@@ -53,15 +56,19 @@ class Repository:
             first_seen=now,
             last_seen=now,
         )
+        return self.add_unless_taken(customer, lambda: self.customer(team_id, user_id))
+
+    def add_unless_taken(self, row: T, existing: Callable[[], T | None]) -> tuple[T, bool]:
+        """Insert `row` in a savepoint; when a unique constraint says another worker got there
+        first, keep theirs (found with `existing`) and lose only this insert. True if ours."""
         try:
-            # A savepoint, so losing a race to another worker costs this insert only.
             with self.session.begin_nested():
-                self.session.add(customer)
+                self.session.add(row)
         except IntegrityError:
-            found = self.customer(team_id, user_id)
-            assert found is not None
+            found = existing()
+            assert found is not None, "a unique constraint failed but nothing is there"
             return found, False
-        return customer, True
+        return row, True
 
     def active_conversation(
         self, customer_id: int, channel: str, thread_ts: str
