@@ -15,3 +15,13 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(f"expected a duration such as 90s, 30m, 2h or 7d, got {text!r}")
     return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+
+
+def duration_argument(text: str) -> timedelta:
+    """`parse_duration` for argparse: a bad value becomes a usage error naming the option."""
+    import argparse
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from bot.config import Settings
-from bot.durations import parse_duration
+from bot.durations import duration_argument
 from bot.privacy import forget, purge
 from bot.store.unit_of_work import Store
 
@@ -31,7 +31,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Delete conversations (with their messages, escalations and feedback) "
         "whose last activity is older than the period, and old Slack payloads.",
     )
-    purging.add_argument("--older-than", required=True, help="e.g. 365d, 90d")
+    purging.add_argument("--older-than", required=True, type=duration_argument,
+                         help="e.g. 365d, 90d")  # fmt: skip
     purging.set_defaults(handler=cmd_purge)
 
 
@@ -50,12 +51,7 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        age = parse_duration(args.older_than)
-    except ValueError as exc:
-        print(f"supportbot: --older-than: {exc}", file=sys.stderr)
-        return 2
-    before = datetime.now(UTC) - age
+    before = datetime.now(UTC) - args.older_than
     store = Store.open(settings.database_url)
     print(f"Deleted what was last active before {before:%Y-%m-%d %H:%M} UTC: "
           f"{_report(purge(store, before))}.")  # fmt: skip

@@ -6,12 +6,12 @@ import argparse
 import json
 import sys
 from dataclasses import asdict, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.bootstrap import build_desk, load_domain
 from bot.config import Settings
-from bot.durations import parse_duration
+from bot.durations import duration_argument
 from bot.replay import ReplayInputError, read_scripts, replay
 from lifecycle.summary import Summary
 
@@ -28,8 +28,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     player.add_argument("file", type=Path, metavar="FILE.jsonl")
     player.add_argument("--kb", type=Path, help="knowledge base folder (default: KB_PATH)")
     player.add_argument("--stage-model", type=Path, help="stage model (default: STAGE_MODEL)")
-    player.add_argument("--horizon", default="30m", help="silence after the last message "
-                        "before the final timer run (default: %(default)s)")  # fmt: skip
+    player.add_argument(
+        "--horizon",
+        default="30m",
+        type=duration_argument,
+        help="silence after the last message before the final timer run (default: %(default)s)",
+    )
     player.add_argument("--json", action="store_true", help="one JSON object per conversation")
     player.set_defaults(handler=cmd_replay)
 
@@ -38,17 +42,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="per-stage summary: conversations, self-service, escalations, satisfaction",
         description="The per-stage summary for conversations opened in the period.",
     )
-    stats.add_argument("--since", default="7d", help="period, e.g. 1d, 7d, 30d (default: 7d)")
+    stats.add_argument("--since", default="7d", type=duration_argument,
+                       help="period, e.g. 1d, 7d, 30d (default: 7d)")  # fmt: skip
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(handler=cmd_stats)
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        horizon = parse_duration(args.horizon)
-    except ValueError as exc:
-        print(f"supportbot: --horizon: {exc}", file=sys.stderr)
-        return 2
+    horizon = args.horizon
     if not args.file.is_file():
         print(f"supportbot: {args.file} does not exist", file=sys.stderr)
         return 2
@@ -83,18 +84,14 @@ def _replay_line(result: dict) -> str:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        period = parse_duration(args.since)
-    except ValueError as exc:
-        print(f"supportbot: --since: {exc}", file=sys.stderr)
-        return 2
+    period = args.since
     desk = build_desk(settings)
     until = datetime.now(UTC)
     summary = desk.reports.summary(until - period, until)
     if args.json:
         print(json.dumps(asdict(summary), default=_json_default, ensure_ascii=False, indent=2))
     else:
-        print(render_summary(summary, args.since))
+        print(render_summary(summary, _label(period)))
     return 0
 
 
@@ -139,3 +136,8 @@ def render_summary(summary: Summary, label: str) -> str:
     lines.append("At dissolution risk: " + (", ".join(summary.at_risk) or "none"))
     lines.append("Hot leads: " + (", ".join(summary.hot_leads) or "none"))
     return "\n".join(lines)
+
+
+def _label(period: timedelta) -> str:
+    days = period.total_seconds() / 86400
+    return f"{days:g}d" if days >= 1 else f"{period.total_seconds() / 3600:g}h"
