@@ -297,6 +297,12 @@ class Database:
             "where status in ('pending', 'sending') group by 1").fetchall())  # fmt: skip
         return int(inbox[0]), int(outbox.get(True, 0)), int(outbox.get(False, 0))
 
+    def queued_channels(self) -> set[str]:
+        """DM channels with a reply still pending or being sent."""
+        rows = self._conn().execute("select distinct channel from outbox where channel like 'D%' "
+                                    "and status in ('pending', 'sending')").fetchall()  # fmt: skip
+        return {str(row[0]) for row in rows}
+
     def stats(self) -> dict[str, object]:
         conn = self._conn()
         one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
@@ -708,6 +714,7 @@ class RunResult:
     log_levels: Counter[str]
     log_messages: Counter[str]
     agents_backlog: int = 0  # agents' channel posts still queued at the end
+    late: int = 0  # unanswered at the end, but the reply is still queued in the outbox
     posts_per_s: float = 0.0  # chat.postMessage accepted per second during the load
     kill_at: float | None = None  # monotonic
     mark_at: float | None = None  # the kill, or in a normal run the moment it would happen
@@ -845,6 +852,7 @@ def _run_once(name: str, args: argparse.Namespace, fault: bool, seed: int,
         injector.stop()
         worker_cpu = workers.cpu_seconds()
         db_stats = database.stats()
+        queued = database.queued_channels()
         stack.close()  # stop everything now (proxy stats are read when it stops)
         levels, messages = workers.log_summary()
         busy = None
@@ -859,6 +867,7 @@ def _run_once(name: str, args: argparse.Namespace, fault: bool, seed: int,
             worker_cpu=worker_cpu, bench_cpu=bench_cpu, machine_busy=busy,
             log_levels=levels, log_messages=messages,
             agents_backlog=agents_left,
+            late=sum(1 for e in load.events if e.replied_at is None and "D" + e.user in queued),
             posts_per_s=sum(1 for t in load.post_times if load.started_at <= t
                             <= load.stopped_at) / max(1e-9, load.stopped_at - load.started_at),
             kill_at=result_fault.get("kill_at"),  # type: ignore[arg-type]
@@ -1023,7 +1032,8 @@ def report_runs(results: list[RunResult], summaries: list[Summary]) -> str:
         row("reply max (ms)", [ms(s.reply_max) for s in S]),
         row("answers handing over to a person", [str(s.handovers) for s in S]),
         row("answered by relay to agent", [str(s.relayed) for s in S]),
-        row("lost", [str(s.lost) for s in S]),
+        row("lost (no answer by the end)", [str(s.lost) for s in S]),
+        row("  of which reply still queued in outbox", [str(r.late) for r in results]),
         row("duplicated (events)", [str(s.duplicated) for s in S]),
         row("extra customer posts", [str(s.extra_posts) for s in S]),
         row("all answered after load (s)",

@@ -225,3 +225,42 @@ def test_the_home_tab_differs_for_leads_agents_and_customers(running: Running) -
     assert "Lifecycle summary" in views[LEAD]
     assert "Your escalations" in views[AGENT_A]
     assert "Talk to a person" in views[CUSTOMER]
+
+
+def test_an_unclaimed_card_is_raised_again_mentioning_the_leads(running: Running) -> None:
+    from dataclasses import replace
+
+    from bot.slack.sweeper import sweep
+
+    run = running
+    dm(run, "I want to talk to a person")
+    run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == AGENTS_CHANNEL)
+    ts = card_thread(run)
+    run.ctx.settings = replace(run.settings, escalation_reminder_minutes=0.001)
+    time.sleep(0.1)
+    sweep(run.ctx)
+    [reminder] = run.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.params.get("thread_ts") == ts
+        and "still unclaimed" in c.params.get("text", ""),
+    )  # fmt: skip
+    assert f"<@{LEAD}>" in reminder.params["text"]
+
+
+def test_a_buyer_left_waiting_is_escalated_by_the_timer(running: Running) -> None:
+    from datetime import timedelta
+
+    from bot.desk import CustomerRef
+    from bot.slack.context import now
+    from bot.slack.sweeper import sweep
+
+    run = running
+    who = CustomerRef(CUSTOMER, "T1")
+    run.desk.set_stage(who, "purchase", actor=LEAD, at=now() - timedelta(minutes=20))
+    run.desk.handle_message(who, "can I pay with bitcoin or ethereum?",
+                            at=now() - timedelta(minutes=10), channel=DM)  # fmt: skip
+    sweep(run.ctx)
+    [card] = run.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.params["channel"] == AGENTS_CHANNEL
+    )
+    assert "waiting" in blocks_text(card)
+    run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM)
