@@ -51,7 +51,7 @@ from lifecycle.scores import contact_weight, engage, usual_gap
 from lifecycle.smalltalk import courtesy
 from lifecycle.stages import ESCALATE, OFFER
 from lifecycle.stuck import Assessment
-from lifecycle.tagging import StageEvidence
+from lifecycle.tagging import StageDecision, StageEvidence
 
 log = logging.getLogger(__name__)
 
@@ -176,21 +176,7 @@ class Desk:
             weight = contact_weight(conversation.stage, self.model)
             customer.lead_score = engage(customer.lead_score, customer.lead_scored_at, at, weight)
             customer.lead_scored_at = at
-            evidence = self.tagger.evidence(
-                text, article.stages if article else (), article.id if article else ""
-            )
-            if any(s.id == PAYMENT_FAILURE for s in self.detector.text_signals(text)):
-                # A failing payment is a buyer's problem, whatever words it came in.
-                evidence.append(
-                    StageEvidence(
-                        self.model.purchase_stage, SIGNAL_WEIGHT, SIGNAL, "payment problem"
-                    )
-                )
-            stage = self.tagger.decide(
-                conversation.stage, evidence, established=customer.stage_source != DEFAULT
-            )
-            if stage.changed:
-                self._move_stage(uow, customer, conversation, stage.stage, stage.reason, at)
+            stage = self._update_stage(uow, customer, conversation, text, article, at)
 
             suggestions: tuple[Article, ...] = ()
             if result.decision == ANSWER and article is not None:
@@ -447,6 +433,31 @@ class Desk:
         uow.session.add(message)
         uow.flush()
         return message
+
+    def _update_stage(
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        conversation: Conversation,
+        text: str,
+        article: Article | None,
+        at: datetime,
+    ) -> StageDecision:
+        """Tag the stage from the message, the article it matched and its stuck signals."""
+        evidence = self.tagger.evidence(
+            text, article.stages if article else (), article.id if article else ""
+        )
+        if any(s.id == PAYMENT_FAILURE for s in self.detector.text_signals(text)):
+            # A failing payment is a buyer's problem, whatever words it came in.
+            evidence.append(
+                StageEvidence(self.model.purchase_stage, SIGNAL_WEIGHT, SIGNAL, "payment problem")
+            )
+        decision = self.tagger.decide(
+            conversation.stage, evidence, established=customer.stage_source != DEFAULT
+        )
+        if decision.changed:
+            self._move_stage(uow, customer, conversation, decision.stage, decision.reason, at)
+        return decision
 
     def _move_stage(
         self,
