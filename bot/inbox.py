@@ -21,7 +21,7 @@ from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)  # how long a worker may take before others step in
+LEASE = timedelta(seconds=30)  # how long a worker may take before others step in
 MAX_ATTEMPTS = 5
 
 
@@ -84,7 +84,7 @@ class Inbox:
             )
             uow.commit()
 
-    def claim_stranded(self, limit: int = 20) -> list[tuple[int, dict]]:
+    def claim_stranded(self, limit: int = 200) -> list[tuple[int, dict]]:
         """Events nobody finished: received, never processed, lease run out."""
         now = self.clock()
         claimed: list[tuple[int, dict]] = []

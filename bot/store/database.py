@@ -23,7 +23,9 @@ def create_db_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL mode, a busy timeout and foreign keys."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # Waitress threads, Bolt's listener pool, the outbox senders and the timers all hold a
+        # connection at times: the default pool (5 + 10) would make them queue.
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
