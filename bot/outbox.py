@@ -31,6 +31,7 @@ THREAD_OF_ESCALATION = "__thread_of_escalation"  # reply in the card's thread
 CARD_OF_ESCALATION = "__card_of_escalation"  # update the card itself
 LEASE = timedelta(seconds=30)  # well above one call's 15 s timeout
 MAX_ATTEMPTS = 10
+METADATA_EVENT = "supportbot_outbox"
 CONCURRENCY = 8  # calls in flight per process: Slack answers in ~100 ms, so send side by side
 PACE_SECONDS = 1.0  # Slack allows about one message per second per channel
 TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
@@ -88,6 +89,7 @@ class Sender:
         self.clock = clock
         self._last_sent: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._resumed: set[int] = set()
         self._pool = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="supportbot-send")
 
     def send_due(self, limit: int = CONCURRENCY) -> int:
@@ -142,6 +144,10 @@ class Sender:
                 ).rowcount  # fmt: skip
                 if won:
                     chosen.append(row_id)
+                    if status == SENDING:
+                        # Its sender died mid-call: Slack may have the message already.
+                        with self._lock:
+                            self._resumed.add(row_id)
                 if len(chosen) >= limit:
                     break
             uow.commit()
@@ -152,6 +158,7 @@ class Sender:
             row = uow.session.get(OutboxMessage, row_id)
             assert row is not None
             method, params, channel = row.method, dict(row.params), row.channel
+            key, created_at = row.key, row.created_at
             for placeholder, ts_param in ((THREAD_OF_ESCALATION, "thread_ts"),
                                           (CARD_OF_ESCALATION, "ts")):  # fmt: skip
                 escalation_id = params.pop(placeholder, None)
@@ -165,6 +172,19 @@ class Sender:
                 params["channel"] = escalation.agent_channel
                 params[ts_param] = escalation.agent_thread_ts
         with self._lock:
+            resumed = row_id in self._resumed
+            self._resumed.discard(row_id)
+        if method == "chat.postMessage" and key:
+            # Tag the message with its outbox key, so a resumed send can tell it went out.
+            params["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+            if resumed:
+                posted = self._already_posted(params, key, created_at)
+                if posted is not None:
+                    log.warning("outbox row %s had reached Slack before its sender died; "
+                                "not sending it twice", row_id)  # fmt: skip
+                    self._mark_sent(row_id, {"channel": params["channel"], "ts": posted})
+                    return
+        with self._lock:
             self._last_sent[channel] = time.monotonic()
         try:
             response = self.client.api_call(method, json=params)
@@ -175,6 +195,31 @@ class Sender:
         except OSError as exc:  # connection refused, reset, timed out
             self._later(row_id, None, f"connection error: {exc}")
             return
+        self._mark_sent(row_id, data)
+
+    def _already_posted(self, params: dict, key: str, created_at: datetime) -> str | None:
+        """The ts of the message carrying `key`, if Slack already has it (else None)."""
+        try:
+            if params.get("thread_ts"):
+                found = self.client.conversations_replies(
+                    channel=params["channel"], ts=params["thread_ts"],
+                    include_all_metadata=True, limit=200,
+                )  # fmt: skip
+            else:
+                found = self.client.conversations_history(
+                    channel=params["channel"], oldest=str(created_at.timestamp() - 5),
+                    include_all_metadata=True, limit=200,
+                )  # fmt: skip
+        except (SlackApiError, OSError) as exc:
+            log.warning("cannot check whether outbox key %s was sent (%s); sending it", key, exc)
+            return None
+        for message in found.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key:
+                return message.get("ts")
+        return None
+
+    def _mark_sent(self, row_id: int, data: dict) -> None:
         with self.store.unit_of_work() as uow:
             row = uow.session.get(OutboxMessage, row_id)
             assert row is not None

@@ -77,6 +77,9 @@ class FakeSlack:
         self._view_counter = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # What the app posted, per channel, for conversations.history and .replies.
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -202,11 +205,12 @@ class FakeSlack:
             return failure
 
     def _next_ts(self) -> str:
-        """Unique, increasing message timestamps: 1700000000.000100, .000200, ..."""
+        """Unique, increasing message timestamps from the clock, as Slack's are (seconds since
+        the epoch, with microseconds), so `oldest=` filters work as they do on Slack."""
         with self._cond:
-            self._ts_counter += 1
-            micros = self._ts_counter * 100
-        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+            micros = max(int(time.time() * 1_000_000), self._ts_counter + 100)
+            self._ts_counter = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _next_view_id(self) -> str:
         with self._cond:
@@ -288,7 +292,21 @@ class FakeSlack:
             for key in ("blocks", "attachments", "thread_ts", "metadata"):
                 if key in p:
                     message[key] = p[key]
+            with self._lock:
+                self.history.setdefault(channel, []).append(message)
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method in ("conversations.history", "conversations.replies"):
+            with self._lock:
+                posted = list(self.history.get(channel, []))
+            if method == "conversations.replies":
+                root = str(p.get("ts", ""))
+                posted = [m for m in posted if m["ts"] == root or m.get("thread_ts") == root]
+            else:
+                oldest = float(p.get("oldest") or 0)
+                posted = [m for m in posted if "thread_ts" not in m and float(m["ts"]) > oldest]
+            if str(p.get("include_all_metadata", "")).lower() not in ("true", "1"):
+                posted = [{k: v for k, v in m.items() if k != "metadata"} for m in posted]
+            return {"ok": True, "messages": list(reversed(posted)), "has_more": False}
         if method == "chat.update":
             ts = str(p.get("ts", ""))
             message = {"text": p.get("text", ""), "user": self.bot_user_id, "ts": ts}

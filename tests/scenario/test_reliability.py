@@ -122,3 +122,35 @@ def test_very_long_messages_are_capped(running: Running) -> None:
 
         longest = max(len(t) for t in uow.session.scalars(select(Message.text)))
     assert longest < 4100
+
+
+def test_a_send_cut_short_by_a_crash_is_not_posted_twice(running: Running) -> None:
+    from slack_sdk import WebClient
+
+    from bot.outbox import METADATA_EVENT, Outbox, Sender
+
+    run = running
+    outbox = Outbox(run.desk.store, now)
+    for key in ("reached-slack", "never-reached"):
+        outbox.add("chat.postMessage", {"channel": DM, "text": key}, key=key)
+    # The first reached Slack just before its sender was killed; neither row was marked sent.
+    WebClient("xoxb-x", base_url=run.fake.base_url).chat_postMessage(
+        channel=DM, text="reached-slack",
+        metadata={"event_type": METADATA_EVENT, "event_payload": {"key": "reached-slack"}},
+    )  # fmt: skip
+    with run.desk.store.unit_of_work() as uow:
+        for row in uow.session.scalars(select(OutboxMessage)):
+            row.status, row.claimed_until = "sending", now() - timedelta(seconds=1)
+        uow.commit()
+    run.ctx.outbox = outbox  # keep the app's own sender out of it: drive one by hand
+    sender = Sender(run.desk.store, WebClient("xoxb-x", base_url=run.fake.base_url), "w2", now)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and sender.send_due() == 0:
+        time.sleep(0.05)
+    settle(run, 1.2)
+    sender.send_due()
+    texts = [c.params.get("text") for c in run.fake.calls_to("chat.postMessage")]
+    assert texts.count("reached-slack") == 1  # the one posted before the crash, only
+    assert texts.count("never-reached") == 1
+    with run.desk.store.unit_of_work() as uow:
+        assert set(uow.session.scalars(select(OutboxMessage.status))) == {"sent"}
