@@ -13,7 +13,7 @@ def load_domain(settings: Settings) -> tuple[KnowledgeBase, StageModel, StuckDet
     """Load and validate the YAML the desk runs on; raises with FILE:LINE problems."""
     model = load_stage_model(settings.stage_model)
     rules = load_rules(settings.escalation_rules)
-    kb = load_knowledge_base(settings.kb_path, model.ids, settings.default_locale)
+    kb = load_knowledge_base(settings.kb_path, model.known_ids, settings.default_locale)
     return kb, model, StuckDetector(model, rules)
 
 

@@ -86,7 +86,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"supportbot: {path} does not exist", file=sys.stderr)
         return 2
     model = load_stage_model(settings.stage_model)
-    articles, problems = check_knowledge_base(path, model.ids)
+    articles, problems = check_knowledge_base(path, model.known_ids)
     for problem in problems:
         print(problem)
     if problems:
@@ -96,8 +96,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     stages = dict.fromkeys(model.ids, 0)
     for article in articles:
         locales[article.locale] = locales.get(article.locale, 0) + 1
-        for stage in article.stages:
-            stages[stage] += 1
+        for stage in {model.resolve(s) for s in article.stages} - {None}:
+            stages[stage] += 1  # type: ignore[index]
     per_locale = ", ".join(f"{locale} {count}" for locale, count in sorted(locales.items()))
     per_stage = ", ".join(f"{stage} {count}" for stage, count in stages.items())
     print(f"OK: {len(articles)} articles ({per_locale}); per stage: {per_stage}")
@@ -107,7 +107,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     kb_path: Path = args.kb or settings.kb_path
     model = load_stage_model(settings.stage_model)
-    searcher = Searcher(load_knowledge_base(kb_path, model.ids, settings.default_locale))
+    searcher = Searcher(load_knowledge_base(kb_path, model.known_ids, settings.default_locale))
     queries: Iterable[str] = args.queries or (line.rstrip("\n") for line in sys.stdin)
     for query in queries:
         if not query.strip():
@@ -152,7 +152,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     model = load_stage_model(settings.stage_model)
     try:
-        articles, problems = read_csv_articles(source, model.ids)
+        articles, problems = read_csv_articles(source, model.known_ids)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         print(f"supportbot: cannot read {source}: {exc}", file=sys.stderr)
         return 1
@@ -168,7 +168,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
-        _, written_problems = check_knowledge_base(Path(temporary), model.ids)
+        _, written_problems = check_knowledge_base(Path(temporary), model.known_ids)
         if written_problems:  # a bug here must not produce an invalid knowledge base
             raise RuntimeError("; ".join(str(p) for p in written_problems))
         os.replace(temporary, out)

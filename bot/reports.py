@@ -96,7 +96,7 @@ class Reports:
         risky = []
         quiet = now - timedelta(days=MIN_SILENCE_DAYS)
         for customer in uow.repo.drifting_candidates(now - DRIFT_WINDOW, quiet,
-                                                     self.model.stages[-1].id):  # fmt: skip
+                                                     self.model.leaving_stage):  # fmt: skip
             risk = self._risk(customer, now)
             if risk.at_risk:
                 risky.append((risk.score, customer.user_id))

@@ -98,7 +98,9 @@ def _reload_on_sighup(desk, settings: Settings) -> None:  # noqa: ANN001 - a Des
 
     def reload(_signum: int, _frame: object) -> None:
         problems = desk.reload_knowledge_base(
-            lambda: load_knowledge_base(settings.kb_path, desk.model.ids, settings.default_locale)
+            lambda: load_knowledge_base(
+                settings.kb_path, desk.model.known_ids, settings.default_locale
+            )
         )
         for problem in problems:
             print(problem, file=sys.stderr)

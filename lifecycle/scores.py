@@ -93,7 +93,7 @@ def dissolution_risk(
     now: datetime,
 ) -> DissolutionRisk:
     """Risk that the customer is drifting away: contact spacing out, or talk of leaving (the
-    model's last stage is where leaving customers are tagged)."""
+    model's leaving stage)."""
     score = 0.0
     reasons: list[str] = []
     if last_contact is not None and gap_days:
@@ -101,7 +101,7 @@ def dissolution_risk(
         if silence >= MIN_SILENCE_DAYS and silence > SPACING_FACTOR * gap_days:
             score += 0.4
             reasons.append(f"no contact for {silence:.0f} days; usually every {gap_days:.0f}")
-    if stage == model.stages[-1].id:
+    if model.leaving_stage is not None and stage == model.leaving_stage:
         score += 0.6
         reasons.append("talked about cancelling or leaving")
     return DissolutionRisk(round(min(score, 1.0), 2), tuple(reasons))

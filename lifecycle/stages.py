@@ -11,8 +11,8 @@ from knowledge_base.yaml_lines import KbProblem, KnowledgeBaseError, LineMap, lo
 ESCALATE = "escalate"
 OFFER = "offer"
 STAGE_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
-MODEL_FIELDS = ("id", "name", "default_stage", "purchase_stage", "stages")
-STAGE_FIELDS = ("id", "names", "description", "phrases", "examples", "escalation")
+MODEL_FIELDS = ("id", "name", "default_stage", "purchase_stage", "leaving_stage", "stages")
+STAGE_FIELDS = ("id", "names", "description", "also", "phrases", "examples", "escalation")
 
 
 class StageModelError(KnowledgeBaseError):
@@ -37,6 +37,9 @@ class Stage:
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     escalation: EscalationRule | None = None
+    # Other stage ids that mean this stage here, so articles tagged for the seven-stage model
+    # keep working with a five-stage one ("retention" is also "support" and "dissolution").
+    also: tuple[str, ...] = ()
 
     def name(self, locale: str = "en") -> str:
         """Display name in `locale`, falling back to English, then the id."""
@@ -52,13 +55,26 @@ class StageModel:
     stages: tuple[Stage, ...]
     default_stage: str
     purchase_stage: str
+    leaving_stage: str | None = None  # where customers who are leaving are tagged, if any
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {s.id: i for i, s in enumerate(self.stages)})
+        aliases = {alias: s.id for s in self.stages for alias in s.also}
+        aliases.update({s.id: s.id for s in self.stages})
+        object.__setattr__(self, "_aliases", aliases)
 
     @property
     def ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.stages)
+
+    @property
+    def known_ids(self) -> tuple[str, ...]:
+        """Stage ids articles may name: the model's own and the ones its stages stand for."""
+        return tuple(self._aliases)  # type: ignore[attr-defined]
+
+    def resolve(self, stage_id: str) -> str | None:
+        """The model's stage for an id an article names (its own, or one it stands for)."""
+        return self._aliases.get(stage_id)  # type: ignore[attr-defined]
 
     def __contains__(self, stage_id: object) -> bool:
         return stage_id in self._index  # type: ignore[attr-defined]
@@ -108,8 +124,10 @@ def load_stage_model(path: Path) -> StageModel:
             seen.append(stage_id)  # known even if the stage has other problems
         if stage is not None:
             stages.append(stage)
-    for key in ("default_stage", "purchase_stage"):
+    for key in ("default_stage", "purchase_stage", "leaving_stage"):
         value = data.get(key)
+        if value is None and key == "leaving_stage":
+            continue
         if value is None:
             problem(data, None, f"missing required field {key!r}")
         elif value not in seen and seen:
@@ -122,6 +140,9 @@ def load_stage_model(path: Path) -> StageModel:
         stages=tuple(stages),
         default_stage=str(data["default_stage"]),
         purchase_stage=str(data["purchase_stage"]),
+        # Without a say-so, a stage called "dissolution" is where leaving customers are.
+        leaving_stage=data.get("leaving_stage")
+        or ("dissolution" if "dissolution" in seen else None),
     )
 
 
@@ -151,6 +172,12 @@ def _stage(raw: LineMap, problem: _Reporter) -> Stage | None:
     if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
         problem(raw, "names", "'names' must map language codes to display names")
         names = {}
+    also = raw.get("also") or []
+    if not isinstance(also, list) or not all(
+        isinstance(a, str) and STAGE_ID.match(a) for a in also
+    ):
+        problem(raw, "also", "'also' must be a list of stage ids")
+        also = []
     phrases = _per_language(raw, "phrases", problem)
     examples = _per_language(raw, "examples", problem)
     rule = None
@@ -178,6 +205,7 @@ def _stage(raw: LineMap, problem: _Reporter) -> Stage | None:
         phrases=phrases,
         examples=examples,
         escalation=rule,
+        also=tuple(also),
     )
 
 

@@ -96,7 +96,9 @@ class StageTagger:
         ]
         if not found:
             found.extend(self._example_evidence(text))
-        known = [s for s in article_stages if s in self.model]
+        known = list(
+            dict.fromkeys(r for s in article_stages if (r := self.model.resolve(s)) is not None)
+        )
         for rank, stage in enumerate(known):
             weight = ARTICLE_WEIGHT if rank == 0 else ARTICLE_WEIGHT / 2
             found.append(StageEvidence(stage, weight, ARTICLE, article_id))
@@ -105,7 +107,8 @@ class StageTagger:
     def _example_evidence(self, text: str) -> list[StageEvidence]:
         """With no phrase to go on, the closest example sentence of the stage model, if close."""
         wanted = content_words(text)
-        if not wanted or not self._examples:
+        # One word ("hello") is a subset of many examples: token_set_ratio would call it a match.
+        if len(wanted.split()) < 2 or not self._examples:
             return []
         match = process.extractOne(
             wanted, self._example_texts, scorer=fuzz.token_set_ratio, score_cutoff=EXAMPLE_CUTOFF

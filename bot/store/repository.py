@@ -276,15 +276,16 @@ class Repository:
             )
         )
 
-    def drifting_candidates(self, seen_after: datetime, seen_before: datetime,
-                            last_stage: str, limit: int = 500) -> list[Customer]:  # fmt: skip
+    def drifting_candidates(
+        self, seen_after: datetime, seen_before: datetime, leaving: str | None, limit: int = 500
+    ) -> list[Customer]:
         """Customers who may be drifting away: talked of leaving, or quiet for a while."""
         return list(
             self.session.scalars(
                 select(Customer)
                 .where(
                     Customer.last_seen >= seen_after,
-                    (Customer.stage == last_stage)
+                    (Customer.stage == (leaving or ""))
                     | (Customer.usual_gap_days.is_not(None) & (Customer.last_seen < seen_before)),
                 )
                 .order_by(Customer.last_seen.desc())

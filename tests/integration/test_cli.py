@@ -78,3 +78,18 @@ def test_db_upgrade_reports_what_it_did(tmp_path: Path) -> None:
     assert "upgraded from empty" in first.stdout, first.stderr
     second = run(["db", "upgrade"], tmp_path)
     assert "already at the latest schema" in second.stdout
+
+
+def test_an_invalid_stage_model_stops_with_located_problems(tmp_path: Path) -> None:
+    model = tmp_path / "model.yaml"
+    model.write_text(
+        "default_stage: a\npurchase_stage: a\nstages:\n  - id: a\n    escalation: {threshold: x}\n",
+        encoding="utf-8",
+    )
+    result = run(["ask", "hi"], tmp_path, STAGE_MODEL=str(model))
+    assert result.returncode == 1
+    assert f"{model}:5: threshold must be a number" in result.stderr
+    presets = Path(__file__).resolve().parents[2] / "lifecycle" / "models"
+    for preset in ("five-stage.yaml", "exploration.yaml"):
+        ok = run(["ask", "how can I pay?"], tmp_path, STAGE_MODEL=str(presets / preset))
+        assert ok.returncode == 0, ok.stderr

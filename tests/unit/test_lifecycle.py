@@ -173,3 +173,18 @@ def test_dissolution_offers_a_person_instead_of_escalating(detector: StuckDetect
     result = detector.assess(turns, "dissolution", T0)
     assert result.action == "offer"
     assert 'sounds frustrated ("ridiculous")' in result.reasons
+
+
+def test_presets_take_articles_tagged_for_the_seven_stage_model() -> None:
+    from bot.config import PACKAGE_ROOT
+
+    models = PACKAGE_ROOT / "lifecycle" / "models"
+    five = load_stage_model(models / "five-stage.yaml")
+    assert five.ids == ("awareness", "engagement", "conversion", "retention", "loyalty")
+    assert five.resolve("purchase") == "conversion" and five.resolve("bonding") == "loyalty"
+    assert five.leaving_stage is None  # retention is not all leaving
+    tagger = StageTagger(five)
+    evidence = tagger.evidence("hello", ["purchase"], "payment-methods")
+    assert [e.stage for e in evidence] == ["conversion"]
+    explore = load_stage_model(models / "exploration.yaml")
+    assert explore.purchase_stage == "commitment" and explore.leaving_stage == "dissolution"
