@@ -237,7 +237,7 @@ class ConversationSteps:
         suggestions: tuple[Article, ...] = ()
         if reply.decision == SUGGEST:
             found_again = self.searcher.search(asked.text, language=asked.language)
-            suggestions = tuple(hit.article for hit in found_again.hits)
+            suggestions = tuple(hit.article for hit in found_again.related)
         escalation = uow.repo.open_escalation(conversation.id)
         info = None
         if escalation is not None and escalation.created_at >= asked.created_at:

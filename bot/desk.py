@@ -169,7 +169,7 @@ class Desk(ConversationSteps):
                 decision, reply_text = ANSWER, article.answer
             elif result.decision == SUGGEST:
                 decision, reply_text = SUGGEST, say(SUGGEST, language)
-                suggestions = tuple(hit.article for hit in result.hits)
+                suggestions = tuple(hit.article for hit in result.related)
             else:
                 decision, reply_text = NONE, say(NONE, language)
 

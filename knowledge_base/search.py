@@ -63,6 +63,12 @@ class SearchResult:
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
+    @property
+    def related(self) -> tuple[Hit, ...]:
+        """The hits worth offering a customer: near misses stay visible to agents and in
+        `kb search`, but are not suggested."""
+        return tuple(hit for hit in self.hits if hit.score >= SUGGEST_SCORE)
+
 
 def content_words(text: str) -> str:
     """Folded text without function words, which make unrelated questions look alike."""
@@ -126,10 +132,6 @@ class Searcher:
                     best[article.id] = (score, article)
         ranked = sorted(best.values(), key=lambda pair: pair[0], reverse=True)
         decision = decide([score for score, _ in ranked])
-        if decision != NONE:
-            # Only related articles go along with an answer or into the suggestions; with `none`
-            # the near misses stay visible to agents and in the logs.
-            ranked = [pair for pair in ranked if pair[0] >= SUGGEST_SCORE]
         hits = tuple(
             Hit(self.kb.get(article.id, detected) or article, round(min(score, 1.0), 4))
             for score, article in ranked[:limit]
