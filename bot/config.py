@@ -51,10 +51,6 @@ class Settings:
     escalation_reminder_minutes: float = 10.0
     timer_interval_seconds: float = 30.0
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def read_dotenv(path: Path) -> dict[str, str]:
     """Parse a `.env` file: KEY=value lines, `#` comments, optional quotes and `export`."""
