@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.bootstrap import load_domain  # noqa: E402
+from bot.bootstrap import load_domain, throwaway_services  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.replay import read_scripts, replay  # noqa: E402
+from bot.service.replay import read_scripts, replay  # noqa: E402
 from knowledge_base import Searcher  # noqa: E402
 from knowledge_base.search import ANSWER  # noqa: E402
 from knowledge_base.text import fold  # noqa: E402
@@ -126,7 +126,8 @@ def escalation_quality(settings: Settings, scenarios: Path) -> None:
             kinds[data["id"]] = data["label"]["kind"]
     started = time.perf_counter()
     horizon = timedelta(minutes=30)
-    results = {row["id"]: row for row in replay(scripts, kb, model, detector, horizon)}
+    with throwaway_services(kb, model, detector) as services:
+        results = {row["id"]: row for row in replay(services.desk, scripts, horizon)}
     elapsed = time.perf_counter() - started
     by_script = {s.id: s for s in scripts}
 

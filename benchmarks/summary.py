@@ -32,9 +32,8 @@ from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.config import DEFAULT_STAGE_MODEL  # noqa: E402
-from bot.reports import Reports  # noqa: E402
-from bot.store.database import create_db_engine, upgrade  # noqa: E402
-from bot.store.models import (  # noqa: E402
+from bot.service.actors import Actor  # noqa: E402
+from bot.service.records import (  # noqa: E402
     Conversation,
     Customer,
     Escalation,
@@ -42,6 +41,8 @@ from bot.store.models import (  # noqa: E402
     Message,
     StageChange,
 )
+from bot.service.reports import Reports  # noqa: E402
+from bot.store.database import create_db_engine, upgrade  # noqa: E402
 from bot.store.unit_of_work import Store  # noqa: E402
 from lifecycle import load_stage_model  # noqa: E402
 
@@ -165,8 +166,9 @@ def run(label: str, url: str, args: argparse.Namespace) -> None:
         messages = uow.session.scalar(select(Message.id).order_by(Message.id.desc()).limit(1))
     reports = Reports(store, load_stage_model(DEFAULT_STAGE_MODEL))
     since = NOW - timedelta(days=30)
-    summary = reports.summary(since, NOW)
-    ours = timed(lambda: reports.summary(since, NOW))
+    lead = Actor.system("benchmark")
+    summary = reports.summary(lead, since, NOW)
+    ours = timed(lambda: reports.summary(lead, since, NOW))
     naive = timed(lambda: baseline(store, since, NOW), repeat=3)
     total = summary.totals["conversations"]
     print(f"{label:<11}{args.conversations:>8}{messages:>10}{seconds:>9.0f}{total:>9}"

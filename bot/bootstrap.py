@@ -1,12 +1,43 @@
-"""Wire the desk from settings: knowledge base, stage model, rules and store."""
+"""The composition root: every service is built here, once, with its collaborators passed in.
+
+Nothing else constructs a service's collaborators; the CLI, the Slack app, the replay and the
+tests all get their services from `compose` (or `build_services`, which also opens the store).
+"""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
 from bot.config import Settings
-from bot.desk import Desk
-from bot.store.unit_of_work import Store
-from knowledge_base import KnowledgeBase, load_knowledge_base
-from lifecycle import StageModel, StuckDetector, load_rules, load_stage_model
+from bot.service.conversations import Conversations
+from bot.service.desk import Desk
+from bot.service.escalating import Escalator
+from bot.service.handoff import Handoff
+from bot.service.knowledge import KnowledgeHolder
+from bot.service.ports import Store
+from bot.service.privacy import Privacy
+from bot.service.reports import Reports
+from bot.service.staging import StageKeeper
+from bot.store.unit_of_work import Store as SqlStore
+from knowledge_base import KbProblem, KnowledgeBase, load_knowledge_base
+from lifecycle import StageModel, StageTagger, StuckDetector, load_rules, load_stage_model
+
+
+@dataclass(frozen=True)
+class Services:
+    """The use cases, sharing one store and one knowledge base."""
+
+    store: Store
+    knowledge: KnowledgeHolder
+    model: StageModel
+    desk: Desk
+    handoff: Handoff
+    reports: Reports
+    privacy: Privacy
 
 
 def load_domain(settings: Settings) -> tuple[KnowledgeBase, StageModel, StuckDetector]:
@@ -17,8 +48,69 @@ def load_domain(settings: Settings) -> tuple[KnowledgeBase, StageModel, StuckDet
     return kb, model, StuckDetector(model, rules)
 
 
-def build_desk(settings: Settings, store: Store | None = None) -> Desk:
-    """A desk over the configured database (opened and migrated if needed)."""
+def compose(
+    store: Store,
+    kb: KnowledgeBase,
+    model: StageModel,
+    detector: StuckDetector,
+    default_locale: str = "en",
+) -> Services:
+    """Wire the services over `store` and the loaded domain."""
+    knowledge = KnowledgeHolder(kb)
+    desk = Desk(
+        store,
+        knowledge,
+        model,
+        detector,
+        conversations=Conversations(model, knowledge, default_locale),
+        stages=StageKeeper(model, StageTagger(model), detector),
+        escalator=Escalator(detector, knowledge),
+        default_locale=default_locale,
+    )
+    return Services(
+        store=store,
+        knowledge=knowledge,
+        model=model,
+        desk=desk,
+        handoff=Handoff(store, knowledge, model),
+        reports=Reports(store, model),
+        privacy=Privacy(store),
+    )
+
+
+def open_store(settings: Settings) -> SqlStore:
+    """The configured database, opened (and, for SQLite, migrated)."""
+    return SqlStore.open(settings.database_url)
+
+
+def build_services(settings: Settings, store: Store | None = None) -> Services:
+    """The services over the configured database and the configured YAML."""
     kb, model, detector = load_domain(settings)
-    store = store or Store.open(settings.database_url)
-    return Desk(store, kb, model, detector, settings.default_locale)
+    return compose(store or open_store(settings), kb, model, detector, settings.default_locale)
+
+
+def build_desk(settings: Settings, store: Store | None = None) -> Desk:
+    """Just the customer desk (the terminal chat needs no more)."""
+    return build_services(settings, store).desk
+
+
+def reload_knowledge_base(services: Services, settings: Settings) -> list[KbProblem]:
+    """Load the knowledge base again from KB_PATH; on problems the last good one stays."""
+    return services.knowledge.reload(
+        lambda: load_knowledge_base(
+            settings.kb_path, services.model.known_ids, settings.default_locale
+        )  # fmt: skip
+    )
+
+
+@contextmanager
+def throwaway_services(
+    kb: KnowledgeBase, model: StageModel, detector: StuckDetector
+) -> Iterator[Services]:
+    """Services on a temporary SQLite file, deleted afterwards: for replays."""
+    with tempfile.TemporaryDirectory(prefix="supportbot-replay-") as folder:
+        store = SqlStore.open(f"sqlite:///{Path(folder) / 'replay.db'}")
+        try:
+            yield compose(store, kb, model, detector)
+        finally:
+            store.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from enum import StrEnum
 
 from knowledge_base.articles import Article, KnowledgeBase
 from knowledge_base.index import LocaleIndex
@@ -26,9 +27,16 @@ from knowledge_base.language import detect_language
 from knowledge_base.stemming import FUNCTION_WORDS
 from knowledge_base.text import fold
 
-ANSWER = "answer"
-SUGGEST = "suggest"
-NONE = "none"
+
+class SearchDecision(StrEnum):
+    """What to do with a query's hits (see the module docstring)."""
+
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    NONE = "none"
+
+
+ANSWER, SUGGEST, NONE = SearchDecision.ANSWER, SearchDecision.SUGGEST, SearchDecision.NONE
 
 PUBLIC_AUDIENCE = "public"
 AGENT_AUDIENCE = "agent"
@@ -56,7 +64,7 @@ class SearchResult:
 
     query: str
     language: str
-    decision: str
+    decision: SearchDecision
     hits: tuple[Hit, ...]
 
     @property
@@ -76,7 +84,7 @@ def content_words(text: str) -> str:
     return " ".join(kept) if kept else fold(text)
 
 
-def decide(scores: list[float]) -> str:
+def decide(scores: list[float]) -> SearchDecision:
     """The decision for article scores sorted best first."""
     if not scores or scores[0] < SUGGEST_SCORE:
         return NONE

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.bootstrap import load_domain
+from bot.bootstrap import Services, compose, load_domain
 from bot.config import Settings
-from bot.desk import Desk
+from bot.service.desk import Desk
 from bot.store.database import create_db_engine, upgrade
-from bot.store.models import Base
+from bot.store.tables import metadata
 from bot.store.unit_of_work import Store
 
 POSTGRES_ENV = "SUPPORTBOT_TEST_POSTGRES_URL"
@@ -71,7 +71,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield url
     engine = create_db_engine(url)
     with engine.begin() as connection:
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
@@ -94,6 +94,12 @@ def domain():  # noqa: ANN201 - (KnowledgeBase, StageModel, StuckDetector)
 
 
 @pytest.fixture
-def desk(store: Store, domain) -> Desk:  # noqa: ANN001
+def services(store: Store, domain) -> Services:  # noqa: ANN001
+    """The services over the test store, wired by the composition root."""
     kb, model, detector = domain
-    return Desk(store, kb, model, detector)
+    return compose(store, kb, model, detector)
+
+
+@pytest.fixture
+def desk(services: Services) -> Desk:
+    return services.desk

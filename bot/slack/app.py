@@ -15,14 +15,16 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.bootstrap import Services
 from bot.config import Settings
-from bot.desk import Desk
-from bot.inbox import Inbox
-from bot.outbox import Outbox, Sender, SenderThread
 from bot.slack import listeners
 from bot.slack.context import SlackContext, now
+from bot.slack.gateway import Sender, SenderThread
+from bot.slack.inbox import Inbox
+from bot.slack.outbox import Outbox
 from bot.slack.people import Directory
 from bot.slack.sweeper import Sweeper
+from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,15 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def gateway_store(services: Services) -> Store:
+    """The SQL store the services run on: the inbox and outbox live in the same database."""
+    if not isinstance(services.store, Store):
+        raise TypeError("the Slack app needs the SQL store (bot.store), not an in-memory one")
+    return services.store
+
+
 def create_app(
-    settings: Settings, desk: Desk, client: WebClient | None = None
+    settings: Settings, services: Services, client: WebClient | None = None
 ) -> tuple[App, SlackContext]:
     """The Bolt app with every listener, and the context the listeners share."""
     client = client or create_client(settings)
@@ -65,13 +74,14 @@ def create_app(
         logger=logging.getLogger("slack_bolt"),
     )
     worker = worker_name()
+    store = gateway_store(services)
     ctx = SlackContext(
         settings,
-        desk,
+        services,
         Directory(settings, client),
         client,
-        Inbox(desk.store, worker, now),
-        Outbox(desk.store, now),
+        Inbox(store, worker, now),
+        Outbox(store, now),
     )
     listeners.register(app, ctx)
     return app, ctx
@@ -93,7 +103,12 @@ class Background:
 def start_background(ctx: SlackContext) -> Background:
     """Start sending the outbox and running timers for this process."""
     sender = SenderThread(
-        Sender(ctx.desk.store, create_client(ctx.settings, retries=False), worker_name(), now)
+        Sender(
+            gateway_store(ctx.services),
+            create_client(ctx.settings, retries=False),
+            worker_name(),
+            now,
+        )  # fmt: skip
     )
     ctx.wake_sender = sender.wake.set
     sweeper = Sweeper(ctx, ctx.settings.timer_interval_seconds)

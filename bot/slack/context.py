@@ -14,12 +14,16 @@ from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 
+from bot.bootstrap import Services
 from bot.config import Settings
-from bot.desk import Desk
-from bot.handoff import Card, Relay
-from bot.inbox import Inbox
-from bot.outbox import CARD_OF_ESCALATION, THREAD_OF_ESCALATION, Outbox
+from bot.service.desk import Desk
+from bot.service.handoff import Handoff
+from bot.service.outcomes import Card, Relay
+from bot.service.reports import Reports
+from bot.service.vocabulary import CardLink
 from bot.slack import views
+from bot.slack.inbox import Inbox
+from bot.slack.outbox import Outbox
 from bot.slack.people import Directory
 from bot.slack.text import no_broadcast, split
 
@@ -32,48 +36,67 @@ def now() -> datetime:
 
 @dataclass
 class SlackContext:
+    """The services and Slack plumbing the listeners share."""
+
     settings: Settings
-    desk: Desk
+    services: Services
     directory: Directory
     client: WebClient
     inbox: Inbox
     outbox: Outbox
     wake_sender: Callable[[], None] = field(default=lambda: None)
 
+    @property
+    def desk(self) -> Desk:
+        return self.services.desk
+
+    @property
+    def handoff(self) -> Handoff:
+        return self.services.handoff
+
+    @property
+    def reports(self) -> Reports:
+        return self.services.reports
+
     def send(self, params: dict, key: str, *, method: str = "chat.postMessage",
-             user_id: str | None = None, after_sent: dict | None = None) -> None:  # fmt: skip
+             user_id: str | None = None, escalation_id: int | None = None,
+             card_link: CardLink | None = None) -> None:  # fmt: skip
         """Queue a Slack call; the same key twice sends once."""
-        self.outbox.add(method, params, key=key, user_id=user_id, after_sent=after_sent)
+        self.outbox.add(method, params, key=key, user_id=user_id, escalation_id=escalation_id,
+                        card_link=card_link)  # fmt: skip
         self.wake_sender()
 
     def post_card(self, escalation_id: int) -> None:
         """Post a new escalation's card in the agents' channel; its ts is kept when sent."""
-        card = self.desk.handoff.card(escalation_id)
+        card = self.handoff.card(escalation_id)
         text, blocks = views.escalation_card(card)
         self.send(
             {"channel": self.settings.support_agent_channel, "text": text, "blocks": blocks},
             key=f"card:{escalation_id}",
             user_id=card.customer_user,
-            after_sent={"attach_card": escalation_id},
+            escalation_id=escalation_id,
+            card_link=CardLink.POST,
         )
 
     def refresh_card(self, card: Card, mention: str = "") -> None:
         text, blocks = views.escalation_card(card, mention)
         self.send(
-            {"channel": self.settings.support_agent_channel, "text": text, "blocks": blocks,
-             CARD_OF_ESCALATION: card.escalation_id},
+            {"channel": self.settings.support_agent_channel, "text": text, "blocks": blocks},
             key=f"card-update:{card.escalation_id}:{card.status}:{card.assigned_agent}",
             method="chat.update",
             user_id=card.customer_user,
-        )  # fmt: skip
+            escalation_id=card.escalation_id,
+            card_link=CardLink.UPDATE,
+        )
 
     def to_card_thread(self, escalation_id: int, text: str, key: str, user_id: str) -> None:
         self.send(
-            {"channel": self.settings.support_agent_channel, "text": text,
-             THREAD_OF_ESCALATION: escalation_id},
+            {"channel": self.settings.support_agent_channel, "text": text},
             key=key,
             user_id=user_id,
-        )  # fmt: skip
+            escalation_id=escalation_id,
+            card_link=CardLink.THREAD,
+        )
 
     def deliver(self, relay: Relay) -> None:
         """An agent's reply (or an article they sent) to the customer, under their name."""

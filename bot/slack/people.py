@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.handoff import Actor
+from bot.service.actors import Actor
 
 log = logging.getLogger(__name__)
 GROUP_TTL_SECONDS = 300  # group membership changes rarely; don't ask Slack on every click

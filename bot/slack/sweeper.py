@@ -27,7 +27,7 @@ def sweep(ctx: SlackContext) -> None:
         ctx.send(params, key=f"timer:{event.escalation.id}")
         ctx.post_card(event.escalation.id)
     after = timedelta(minutes=ctx.settings.escalation_reminder_minutes)
-    for card in ctx.desk.handoff.due_reminders(now(), after):
+    for card in ctx.handoff.due_reminders(now(), after):
         minutes = (now() - card.created_at).total_seconds() / 60
         text = (
             f"{ctx.directory.mention_staff()} still unclaimed after {minutes:.0f} minutes: "

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.handoff import Card
-from bot.outcomes import Reply
-from bot.phrasebook import say
-from bot.reports import ConversationLine, CustomerProfile
+from bot.service.outcomes import Card, ConversationLine, CustomerProfile, Reply
+from bot.service.phrasebook import say
+from bot.service.vocabulary import Audience, Decision, EscalationStatus, Phrase, Role
 from bot.slack.ids import Action, numbered
 from bot.slack.text import BLOCK_LIMIT, escape, split, trim
 from knowledge_base import SearchResult
-from knowledge_base.search import ANSWER
 from lifecycle.summary import Summary
 
 Blocks = list[dict]
@@ -50,7 +48,7 @@ def customer_reply(reply: Reply) -> tuple[str, Blocks]:
     buttons, or "no answer" with an offer of a person."""
     language = reply.language
     blocks: Blocks = []
-    if reply.decision == ANSWER and reply.article is not None:
+    if reply.decision == Decision.ANSWER and reply.article is not None:
         blocks.append(_section(f"*{reply.article.title}*"))
         blocks += [_section(part) for part in split(reply.text)]
         if reply.escalation is None:
@@ -59,17 +57,17 @@ def customer_reply(reply: Reply) -> tuple[str, Blocks]:
                     "type": "actions",
                     "elements": [
                         _button(
-                            say("btn_helpful", language),
+                            say(Phrase.BTN_HELPFUL, language),
                             Action.HELPFUL,
                             str(reply.message_id),
                             "primary",
                         ),
                         _button(
-                            say("btn_not_helpful", language),
+                            say(Phrase.BTN_NOT_HELPFUL, language),
                             Action.NOT_HELPFUL,
                             str(reply.message_id),
                         ),
-                        _button(say("btn_human", language), Action.TALK_TO_HUMAN, "button"),
+                        _button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, "button"),
                     ],
                 }  # fmt: skip
             )
@@ -83,15 +81,15 @@ def customer_reply(reply: Reply) -> tuple[str, Blocks]:
                         _button(article.title, numbered(Action.PICK_SUGGESTION, index), article.id)
                         for index, article in enumerate(reply.suggestions[:3])
                     ]
-                    + [_button(say("btn_human", language), Action.TALK_TO_HUMAN, "button")],
+                    + [_button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, "button")],
                 }
             )
-        elif reply.escalation is None and (reply.decision == "none" or reply.offer_human):
+        elif reply.escalation is None and (reply.decision == Decision.NONE or reply.offer_human):
             blocks.append(
                 {
                     "type": "actions",
                     "elements": [
-                        _button(say("btn_human", language), Action.TALK_TO_HUMAN, "button")
+                        _button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, "button")
                     ],
                 }
             )
@@ -109,9 +107,9 @@ def customer_message_for_agents(user: str, text: str) -> str:
 def escalation_card(card: Card, mention: str = "") -> tuple[str, Blocks]:
     """The card in the agents' channel: who, stage, why, what they said, what was tried."""
     status = {
-        "open": ":rotating_light: *Needs a person*",
-        "claimed": f":raising_hand: Claimed by <@{card.assigned_agent}>",
-        "resolved": ":white_check_mark: Resolved, handed back to the app",
+        EscalationStatus.OPEN: ":rotating_light: *Needs a person*",
+        EscalationStatus.CLAIMED: f":raising_hand: Claimed by <@{card.assigned_agent}>",
+        EscalationStatus.RESOLVED: ":white_check_mark: Resolved, handed back to the app",
     }.get(card.status, card.status)
     fallback = f"Escalation #{card.escalation_id}: <@{card.customer_user}> ({card.stage_name})"
     blocks: Blocks = [
@@ -123,7 +121,7 @@ def escalation_card(card: Card, mention: str = "") -> tuple[str, Blocks]:
     ]
     if card.recent:
         lines = [
-            f"{'_agent_' if role == 'agent' else '>'} {escape(text)[:300]}"
+            f"{'_agent_' if role == Role.AGENT else '>'} {escape(text)[:300]}"
             for role, text in card.recent
         ]
         blocks.append(_section("*Last messages*\n" + "\n".join(lines)))
@@ -131,10 +129,10 @@ def escalation_card(card: Card, mention: str = "") -> tuple[str, Blocks]:
         tried = ", ".join(f"{escape(title)} (`{aid}`)" for aid, title in card.articles_tried)
         blocks.append(_context(f"Articles already tried: {tried}"))
     value = str(card.escalation_id)
-    if card.status == "open":
+    if card.status == EscalationStatus.OPEN:
         blocks.append({"type": "actions",
                        "elements": [_button("Claim", Action.CLAIM, value, "primary")]})  # fmt: skip
-    elif card.status == "claimed":
+    elif card.status == EscalationStatus.CLAIMED:
         blocks.append({"type": "actions", "elements": [_button("Resolve", Action.RESOLVE, value)]})
         blocks.append(_context("Reply in this thread to answer the customer; replies from "
                                "anyone but the assigned agent stay internal."))  # fmt: skip
@@ -274,13 +272,13 @@ def plain(text: str) -> tuple[str, Blocks]:
 # -- App Home ----------------------------------------------------------------------------
 
 
-def home(role: str, *, report: Summary | None = None, held: Sequence[Card] = (),
+def home(role: Audience, *, report: Summary | None = None, held: Sequence[Card] = (),
          waiting: Sequence[Card] = ()) -> dict:  # fmt: skip
     """The App Home tab: leads see the summary, agents their escalations, customers help."""
     blocks: Blocks
-    if role == "lead" and report is not None:
+    if role == Audience.LEAD and report is not None:
         _, blocks = summary(report, "last 7 days")
-    elif role == "agent":
+    elif role == Audience.AGENT:
         blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Your escalations"}}]
         if not held:
             blocks.append(_section("You hold no conversation right now."))

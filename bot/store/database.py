@@ -64,6 +64,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(_alembic_config(engine), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` (for rolling back a release)."""
+    command.downgrade(_alembic_config(engine), revision)
+
+
 def head_revision() -> str:
     """The newest migration this code ships."""
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()

@@ -1,32 +1,27 @@
-"""Queries the service needs, so the service reads as use cases rather than SQL."""
+"""The service's repository over SQL: each read and write the use cases name (service/ports.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
 
-from sqlalchemy import case, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.store.models import (
-    BOT,
-    CLAIMED,
-    CUSTOMER,
-    DEFAULT,
-    ESCALATED,
-    OPEN,
-    Conversation,
-    Customer,
-    Escalation,
-    Feedback,
-    Message,
-    StageChange,
+from bot.service.records import Conversation, Customer, Escalation, Feedback, Message, StageChange
+from bot.service.vocabulary import (
+    ACTIVE_STATUSES,
+    ConversationStatus,
+    Decision,
+    EscalationStatus,
+    Role,
+    StageSource,
 )
-
-ACTIVE = (OPEN, ESCALATED, CLAIMED)
-T = TypeVar("T")
+from bot.store.erasure import erase_before, erase_user
+from bot.store.inserts import add_unless_taken
+from bot.store.report_queries import stage_counts, transition_counts, unanswered_counts
+from lifecycle.summary import StageCounts
 
 
 class Repository:
@@ -35,110 +30,39 @@ class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _add(self, row: object) -> None:
+        self.session.add(row)
+        self.session.flush()  # the caller gets the new id at once
+
+    # -- customers ------------------------------------------------------------------------
+
     def customer(self, team_id: str, user_id: str) -> Customer | None:
         return self.session.scalars(
             select(Customer).where(Customer.team_id == team_id, Customer.user_id == user_id)
         ).one_or_none()
 
+    def customer_by_id(self, customer_id: int) -> Customer | None:
+        return self.session.get(Customer, customer_id)
+
     def get_or_create_customer(
         self, team_id: str, user_id: str, stage: str, now: datetime, locale: str | None = None
     ) -> tuple[Customer, bool]:
-        """The customer, created at `stage` if new; True when it was created."""
         existing = self.customer(team_id, user_id)
         if existing is not None:
             return existing, False
-        customer = Customer(
-            team_id=team_id,
-            user_id=user_id,
-            locale=locale,
-            stage=stage,
-            stage_source=DEFAULT,
-            first_seen=now,
-            last_seen=now,
-        )
-        return self.add_unless_taken(customer, lambda: self.customer(team_id, user_id))
-
-    def add_unless_taken(self, row: T, existing: Callable[[], T | None]) -> tuple[T, bool]:
-        """Insert `row` in a savepoint; when a unique constraint says another worker got there
-        first, keep theirs (found with `existing`) and lose only this insert. True if ours."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            found = existing()
-            assert found is not None, "a unique constraint failed but nothing is there"
-            return found, False
-        return row, True
-
-    def active_conversation(
-        self, customer_id: int, channel: str, thread_ts: str
-    ) -> Conversation | None:
-        """The customer's conversation still going on in this channel and thread."""
-        return self.session.scalars(
-            select(Conversation)
-            .where(
-                Conversation.customer_id == customer_id,
-                Conversation.channel == channel,
-                Conversation.thread_ts == thread_ts,
-                Conversation.status.in_(ACTIVE),
-            )
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        ).one_or_none()
-
-    def latest_conversation(self, customer_id: int) -> Conversation | None:
-        return self.session.scalars(
-            select(Conversation)
-            .where(Conversation.customer_id == customer_id)
-            .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-            .limit(1)
-        ).first()
-
-    def messages(self, conversation_id: int) -> list[Message]:
-        return list(
-            self.session.scalars(
-                select(Message)
-                .where(Message.conversation_id == conversation_id)
-                .order_by(Message.id)
-            )
-        )
-
-    def feedback_for(self, message_ids: list[int]) -> dict[int, Feedback]:
-        if not message_ids:
-            return {}
-        rows = self.session.scalars(select(Feedback).where(Feedback.message_id.in_(message_ids)))
-        return {row.message_id: row for row in rows}
-
-    def last_bot_answer(self, conversation_id: int) -> Message | None:
-        """The app's most recent reply that showed an article or suggested some."""
-        return self.session.scalars(
-            select(Message)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.role == BOT,
-                Message.decision.in_(("answer", "suggest")),
-            )
-            .order_by(Message.id.desc())
-            .limit(1)
-        ).first()
-
-    def open_escalation(self, conversation_id: int) -> Escalation | None:
-        return self.session.scalars(
-            select(Escalation)
-            .where(Escalation.conversation_id == conversation_id, Escalation.status != "resolved")
-            .order_by(Escalation.id.desc())
-            .limit(1)
-        ).first()
+        customer = Customer(team_id=team_id, user_id=user_id, locale=locale, stage=stage,
+                            stage_source=StageSource.DEFAULT, first_seen=now,
+                            last_seen=now)  # fmt: skip
+        return add_unless_taken(self.session, customer, lambda: self.customer(team_id, user_id))
 
     def customer_history(self, customer_id: int) -> tuple[int, int]:
-        """How many conversations and customer messages this customer has had."""
         conversations = self.session.scalar(
             select(func.count(Conversation.id)).where(Conversation.customer_id == customer_id)
         )
         messages = self.session.scalar(
             select(func.count(Message.id))
             .join(Conversation, Message.conversation_id == Conversation.id)
-            .where(Conversation.customer_id == customer_id, Message.role == CUSTOMER)
+            .where(Conversation.customer_id == customer_id, Message.role == Role.CUSTOMER)
         )
         return int(conversations or 0), int(messages or 0)
 
@@ -146,127 +70,13 @@ class Repository:
         rows = self.session.scalars(
             select(Message)
             .join(Conversation, Message.conversation_id == Conversation.id)
-            .where(Conversation.customer_id == customer_id, Message.role == CUSTOMER)
+            .where(Conversation.customer_id == customer_id, Message.role == Role.CUSTOMER)
             .order_by(Message.id.desc())
             .limit(limit)
         )
         return list(reversed(list(rows)))
 
-    def stage_changes(self, customer_id: int) -> list[StageChange]:
-        return list(
-            self.session.scalars(
-                select(StageChange)
-                .where(StageChange.customer_id == customer_id)
-                .order_by(StageChange.at, StageChange.id)
-            )
-        )
-
-    # -- timers --------------------------------------------------------------------------
-
-    def quiet_open_conversations(self, since: datetime, until: datetime) -> list[Conversation]:
-        """Open conversations whose last activity falls in [since, until]: candidates for
-        the idle timer (recent enough to matter, quiet long enough to check)."""
-        return list(
-            self.session.scalars(
-                select(Conversation)
-                .where(
-                    Conversation.status == OPEN,
-                    Conversation.last_activity_at >= since,
-                    Conversation.last_activity_at <= until,
-                )
-                .order_by(Conversation.id)
-            )
-        )
-
-    def stale_open_conversations(self, before: datetime) -> list[Conversation]:
-        return list(
-            self.session.scalars(
-                select(Conversation).where(
-                    Conversation.status == OPEN, Conversation.last_activity_at < before
-                )
-            )
-        )
-
-    # -- reports -------------------------------------------------------------------------
-
-    def stage_counts(self, since: datetime, until: datetime) -> dict[str, dict]:
-        """Per stage, for conversations opened in [since, until): counts the summary needs,
-        aggregated by the database (a period can hold a million messages)."""
-        in_period = (Conversation.opened_at >= since, Conversation.opened_at < until)
-        counts: dict[str, dict] = {}
-        rows = self.session.execute(
-            select(
-                Conversation.stage,
-                func.count(Conversation.id),
-                func.count(func.distinct(Conversation.customer_id)),
-                func.sum(case((Conversation.resolution == "self_service", 1), else_=0)),
-                func.sum(case((Conversation.resolution == "abandoned", 1), else_=0)),
-            )
-            .where(*in_period)
-            .group_by(Conversation.stage)
-        )
-        for stage, conversations, customers, self_service, abandoned in rows:
-            counts[stage] = {
-                "conversations": conversations, "customers": customers,
-                "self_service": int(self_service or 0), "abandoned": int(abandoned or 0),
-                "escalations": 0, "minutes_to_claim": [], "rated": 0, "helpful": 0,
-            }  # fmt: skip
-        escalations = self.session.execute(
-            select(Conversation.stage, Escalation.created_at, Escalation.claimed_at)
-            .join(Escalation, Escalation.conversation_id == Conversation.id)
-            .where(*in_period)
-        )
-        for stage, raised, claimed in escalations:
-            entry = counts.get(stage)
-            if entry is None:
-                continue
-            entry["escalations"] += 1
-            if claimed is not None:
-                entry["minutes_to_claim"].append((claimed - raised).total_seconds() / 60)
-        ratings = self.session.execute(
-            select(
-                Feedback.stage,
-                func.count(Feedback.id),
-                func.sum(case((Feedback.helpful.is_(True), 1), else_=0)),
-            )
-            .where(Feedback.at >= since, Feedback.at < until, Feedback.stage.is_not(None))
-            .group_by(Feedback.stage)
-        )
-        for stage, rated, helpful in ratings:
-            entry = counts.setdefault(stage, {
-                "conversations": 0, "customers": 0, "self_service": 0, "abandoned": 0,
-                "escalations": 0, "minutes_to_claim": [], "rated": 0, "helpful": 0,
-            })  # fmt: skip
-            entry["rated"], entry["helpful"] = rated, int(helpful or 0)
-        return counts
-
-    def transition_counts(self, since: datetime, until: datetime) -> list[tuple]:
-        query = (
-            select(StageChange.from_stage, StageChange.to_stage, func.count(StageChange.id))
-            .where(StageChange.at >= since, StageChange.at < until)
-            .group_by(StageChange.from_stage, StageChange.to_stage)
-        )
-        return [tuple(row) for row in self.session.execute(query)]
-
-    def unanswered_counts(self, since: datetime, until: datetime, limit: int = 50) -> list[tuple]:
-        """The customer questions search had nothing for, most frequent first."""
-        count = func.count(Message.id)
-        query = (
-            select(Message.text, count)
-            .where(
-                Message.role == CUSTOMER,
-                Message.decision == "none",
-                Message.created_at >= since,
-                Message.created_at < until,
-            )
-            .group_by(Message.text)
-            .order_by(count.desc())
-            .limit(limit)
-        )
-        return [tuple(row) for row in self.session.execute(query)]
-
     def lead_candidates(self, min_score: float, limit: int = 500) -> list[Customer]:
-        """Customers whose stored engagement is high enough to be a hot lead (before decay)."""
         return list(
             self.session.scalars(
                 select(Customer)
@@ -279,7 +89,6 @@ class Repository:
     def drifting_candidates(
         self, seen_after: datetime, seen_before: datetime, leaving: str | None, limit: int = 500
     ) -> list[Customer]:
-        """Customers who may be drifting away: talked of leaving, or quiet for a while."""
         return list(
             self.session.scalars(
                 select(Customer)
@@ -293,6 +102,172 @@ class Repository:
             )
         )
 
+    # -- conversations --------------------------------------------------------------------
+
+    def start_conversation(
+        self, customer_id: int, channel: str, thread_ts: str, stage: str, at: datetime
+    ) -> Conversation:
+        conversation = Conversation(customer_id=customer_id, channel=channel, thread_ts=thread_ts,
+                                    stage=stage, status=ConversationStatus.OPEN, opened_at=at,
+                                    last_activity_at=at)  # fmt: skip
+        self._add(conversation)
+        return conversation
+
+    def conversation(self, conversation_id: int) -> Conversation | None:
+        return self.session.get(Conversation, conversation_id)
+
+    def active_conversation(
+        self, customer_id: int, channel: str, thread_ts: str
+    ) -> Conversation | None:
+        return self.session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.customer_id == customer_id,
+                Conversation.channel == channel,
+                Conversation.thread_ts == thread_ts,
+                Conversation.status.in_(ACTIVE_STATUSES),
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        ).one_or_none()
+
+    def latest_conversation(self, customer_id: int) -> Conversation | None:
+        return self.session.scalars(
+            select(Conversation)
+            .where(Conversation.customer_id == customer_id)
+            .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+            .limit(1)
+        ).first()
+
+    def quiet_open_conversations(self, since: datetime, until: datetime) -> list[Conversation]:
+        """Open conversations whose last activity falls in [since, until]: candidates for
+        the idle timer (recent enough to matter, quiet long enough to check)."""
+        return list(
+            self.session.scalars(
+                select(Conversation)
+                .where(
+                    Conversation.status == ConversationStatus.OPEN,
+                    Conversation.last_activity_at >= since,
+                    Conversation.last_activity_at <= until,
+                )
+                .order_by(Conversation.id)
+            )
+        )
+
+    def stale_open_conversations(self, before: datetime) -> list[Conversation]:
+        return list(
+            self.session.scalars(
+                select(Conversation).where(
+                    Conversation.status == ConversationStatus.OPEN,
+                    Conversation.last_activity_at < before,
+                )
+            )
+        )
+
+    def active_in_stage(self, stage: str, limit: int) -> list[Conversation]:
+        """Conversations still going on in `stage`, the most recently active first."""
+        return list(
+            self.session.scalars(
+                select(Conversation)
+                .where(Conversation.stage == stage, Conversation.status.in_(ACTIVE_STATUSES))
+                .order_by(Conversation.last_activity_at.desc())
+                .limit(limit)
+            )
+        )
+
+    # -- messages and feedback ------------------------------------------------------------
+
+    def add_message(self, message: Message) -> Message:
+        self._add(message)
+        return message
+
+    def message(self, message_id: int) -> Message | None:
+        return self.session.get(Message, message_id)
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        return list(
+            self.session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id)
+            )
+        )
+
+    def last_bot_answer(self, conversation_id: int) -> Message | None:
+        """The app's most recent reply that showed an article or suggested some."""
+        return self.session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.role == Role.BOT,
+                Message.decision.in_((Decision.ANSWER, Decision.SUGGEST)),
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+
+    def last_customer_message(self, conversation_id: int) -> Message | None:
+        return self.session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.role == Role.CUSTOMER)
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+
+    def customer_message_by_ts(
+        self, channel: str, slack_ts: str
+    ) -> tuple[Message, Conversation] | None:
+        row = self.session.execute(
+            select(Message, Conversation)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(
+                Conversation.channel == channel,
+                Message.slack_ts == slack_ts,
+                Message.role == Role.CUSTOMER,
+            )
+            .limit(1)
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def reply_to(self, message: Message) -> Message | None:
+        """The app's reply that followed a customer message."""
+        return self.session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == message.conversation_id,
+                Message.role == Role.BOT,
+                Message.id > message.id,
+            )
+            .order_by(Message.id)
+            .limit(1)
+        ).first()
+
+    def feedback_for(self, message_ids: Iterable[int]) -> dict[int, Feedback]:
+        ids = list(message_ids)
+        if not ids:
+            return {}
+        rows = self.session.scalars(select(Feedback).where(Feedback.message_id.in_(ids)))
+        return {row.message_id: row for row in rows}
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        self._add(feedback)
+        return feedback
+
+    # -- stages ---------------------------------------------------------------------------
+
+    def add_stage_change(self, change: StageChange) -> StageChange:
+        self._add(change)
+        return change
+
+    def stage_changes(self, customer_id: int) -> list[StageChange]:
+        return list(
+            self.session.scalars(
+                select(StageChange)
+                .where(StageChange.customer_id == customer_id)
+                .order_by(StageChange.at, StageChange.id)
+            )
+        )
+
     def conversation_stages(self, conversation_id: int) -> list[str]:
         """Every stage this conversation was in before its current one."""
         query = select(StageChange.from_stage).where(
@@ -300,7 +275,43 @@ class Repository:
         )
         return list(dict.fromkeys(self.session.scalars(query)))
 
-    # -- escalations ---------------------------------------------------------------------
+    # -- escalations ----------------------------------------------------------------------
+
+    def escalation(self, escalation_id: int) -> Escalation | None:
+        return self.session.get(Escalation, escalation_id)
+
+    def open_escalation(self, conversation_id: int) -> Escalation | None:
+        return self.session.scalars(
+            select(Escalation)
+            .where(
+                Escalation.conversation_id == conversation_id,
+                Escalation.status != EscalationStatus.RESOLVED,
+            )
+            .order_by(Escalation.id.desc())
+            .limit(1)
+        ).first()
+
+    def add_escalation(self, escalation: Escalation) -> tuple[Escalation, bool]:
+        # Another worker may have escalated this conversation a moment ago: one open
+        # escalation per conversation is a unique index, and theirs stands.
+        conversation_id = escalation.conversation_id
+        return add_unless_taken(
+            self.session, escalation, lambda: self.open_escalation(conversation_id)
+        )
+
+    def claim_escalation(
+        self, escalation_id: int, agent: str, at: datetime
+    ) -> tuple[bool, Escalation]:
+        # One conditional UPDATE: the database, not a read-then-write, decides who won.
+        won = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status == EscalationStatus.OPEN)
+            .values(status=EscalationStatus.CLAIMED, assigned_agent=agent, claimed_at=at)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1  # fmt: skip
+        escalation = self.session.get(Escalation, escalation_id, populate_existing=True)
+        assert escalation is not None, f"escalation {escalation_id} vanished while claimed"
+        return won, escalation
 
     def escalation_by_thread(self, channel: str, thread_ts: str) -> Escalation | None:
         return self.session.scalars(
@@ -313,7 +324,10 @@ class Repository:
         return list(
             self.session.scalars(
                 select(Escalation)
-                .where(Escalation.status == CLAIMED, Escalation.assigned_agent == agent)
+                .where(
+                    Escalation.status == EscalationStatus.CLAIMED,
+                    Escalation.assigned_agent == agent,
+                )
                 .order_by(Escalation.id)
             )
         )
@@ -331,7 +345,7 @@ class Repository:
             self.session.scalars(
                 select(Escalation)
                 .where(
-                    Escalation.status == OPEN,
+                    Escalation.status == EscalationStatus.OPEN,
                     Escalation.created_at <= cutoff,
                     (Escalation.reminded_at.is_(None)) | (Escalation.reminded_at <= cutoff),
                 )
@@ -339,49 +353,25 @@ class Repository:
             )
         )
 
-    def active_in_stage(self, stage: str, limit: int) -> list[Conversation]:
-        """Conversations still going on in `stage`, the most recently active first."""
-        return list(
-            self.session.scalars(
-                select(Conversation)
-                .where(Conversation.stage == stage, Conversation.status.in_(ACTIVE))
-                .order_by(Conversation.last_activity_at.desc())
-                .limit(limit)
-            )
-        )
+    # -- reports --------------------------------------------------------------------------
 
-    def last_customer_message(self, conversation_id: int) -> Message | None:
-        return self.session.scalars(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.role == CUSTOMER)
-            .order_by(Message.id.desc())
-            .limit(1)
-        ).first()
+    def stage_counts(self, since: datetime, until: datetime) -> dict[str, StageCounts]:
+        return stage_counts(self.session, since, until)
 
-    def customer_message_by_ts(
-        self, channel: str, slack_ts: str
-    ) -> tuple[Message, Conversation] | None:
-        row = self.session.execute(
-            select(Message, Conversation)
-            .join(Conversation, Message.conversation_id == Conversation.id)
-            .where(
-                Conversation.channel == channel,
-                Message.slack_ts == slack_ts,
-                Message.role == CUSTOMER,
-            )
-            .limit(1)
-        ).first()
-        return (row[0], row[1]) if row else None
+    def transition_counts(
+        self, since: datetime, until: datetime
+    ) -> list[tuple[str | None, str, int]]:
+        return transition_counts(self.session, since, until)
 
-    def reply_to(self, message: Message) -> Message | None:
-        """The app's reply that followed a customer message."""
-        return self.session.scalars(
-            select(Message)
-            .where(
-                Message.conversation_id == message.conversation_id,
-                Message.role == BOT,
-                Message.id > message.id,
-            )
-            .order_by(Message.id)
-            .limit(1)
-        ).first()
+    def unanswered_counts(
+        self, since: datetime, until: datetime, limit: int = 50
+    ) -> list[tuple[str, int]]:
+        return unanswered_counts(self.session, since, until, limit)
+
+    # -- erasure --------------------------------------------------------------------------
+
+    def erase_user(self, user_id: str) -> Counter[str]:
+        return erase_user(self.session, user_id)
+
+    def erase_before(self, before: datetime, finished_calls: Iterable[str]) -> Counter[str]:
+        return erase_before(self.session, before, tuple(finished_calls))

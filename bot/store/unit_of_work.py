@@ -7,7 +7,9 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import bot.store.mapping  # noqa: F401 - maps the records onto the tables before any session
 from bot.store.database import create_db_engine, ensure_schema
+from bot.store.gateway_repos import InboxRepository, OutboxRepository
 from bot.store.repository import Repository
 
 
@@ -21,10 +23,14 @@ class UnitOfWork:
         self._factory = factory
         self.session: Session
         self.repo: Repository
+        self.inbox: InboxRepository
+        self.outbox: OutboxRepository
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
         self.repo = Repository(self.session)
+        self.inbox = InboxRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
         return self
 
     def __exit__(
@@ -38,9 +44,6 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
-
-    def flush(self) -> None:
-        self.session.flush()
 
 
 class Store:

@@ -4,18 +4,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.desk import HANDOVER, RELAYED, CustomerRef, Desk
-from bot.store.models import (
-    ESCALATED,
-    RESOLVED,
-    SELF_SERVICE,
-    Conversation,
-    Escalation,
-    Message,
-    StageChange,
-)
+from bot.bootstrap import Services
+from bot.service.desk import Desk
+from bot.service.outcomes import CustomerRef
+from bot.service.records import Conversation, Escalation, Message, StageChange
+from bot.service.vocabulary import ConversationStatus, Decision, Resolution
 from knowledge_base.search import ANSWER, NONE
 from tests.conftest import T0
+
+ESCALATED, RESOLVED = ConversationStatus.ESCALATED, ConversationStatus.RESOLVED
+SELF_SERVICE, HANDOVER, RELAYED = Resolution.SELF_SERVICE, Decision.HANDOVER, Decision.RELAYED
 
 ANNA = CustomerRef("U-ANNA", "T1")
 
@@ -115,13 +113,14 @@ def test_a_long_silence_starts_a_new_conversation(desk: Desk) -> None:
     assert later.stage == "purchase"
 
 
-def test_a_bad_reload_keeps_the_last_good_knowledge_base(desk: Desk, tmp_path) -> None:  # noqa: ANN001
+def test_a_bad_reload_keeps_the_last_good_knowledge_base(services: Services, tmp_path) -> None:  # noqa: ANN001
     from knowledge_base import load_knowledge_base
 
     broken = tmp_path / "kb"
     broken.mkdir()
     (broken / "a.yaml").write_text("- id: x\n  answer: no title\n", encoding="utf-8")
-    problems = desk.reload_knowledge_base(lambda: load_knowledge_base(broken))
+    desk = services.desk
+    problems = services.knowledge.reload(lambda: load_knowledge_base(broken))
     assert problems and "missing required field 'title'" in str(problems[0])
     assert ask(desk, "how can I pay?").article.id == "payment-methods"
 
@@ -131,5 +130,5 @@ def test_a_bad_reload_keeps_the_last_good_knowledge_base(desk: Desk, tmp_path) -
         "- id: pay-here\n  title: How can I pay?\n  answer: Only by card.\n  stages: [purchase]\n",
         encoding="utf-8",
     )
-    assert desk.reload_knowledge_base(lambda: load_knowledge_base(good)) == []
+    assert services.knowledge.reload(lambda: load_knowledge_base(good)) == []
     assert ask(desk, "how can I pay?", minutes=1).article.id == "pay-here"

@@ -7,20 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.desk import CustomerRef, Desk
-from bot.inbox import Inbox
-from bot.outbox import Outbox
-from bot.privacy import forget, purge
-from bot.store.models import (
-    Conversation,
-    Customer,
-    Escalation,
-    Feedback,
-    InboundEvent,
-    Message,
-    OutboxMessage,
-    StageChange,
-)
+from bot.service.desk import Desk
+from bot.service.outcomes import CustomerRef
+from bot.service.privacy import Privacy
+from bot.service.records import Conversation, Customer, Escalation, Feedback, Message, StageChange
+from bot.slack.inbox import Inbox
+from bot.slack.outbox import Outbox
+from bot.store.rows import InboundEvent, OutboxMessage
 from tests.cli_runner import run
 from tests.conftest import T0
 
@@ -31,7 +24,7 @@ TABLES = (Customer, Conversation, Message, StageChange, Escalation, Feedback, In
 def counts(desk: Desk) -> dict[str, int]:
     with desk.store.unit_of_work() as uow:
         return {
-            model.__tablename__: int(uow.session.scalar(select(func.count()).select_from(model)))
+            model.__table__.name: int(uow.session.scalar(select(func.count()).select_from(model)))
             for model in TABLES
         }
 
@@ -53,7 +46,7 @@ def test_forget_deletes_one_customer_and_nobody_else(desk: Desk) -> None:
     busy_customer(desk, "UGONE")
     busy_customer(desk, "UKEEP")
     before = counts(desk)
-    deleted = forget(desk.store, "UGONE")
+    deleted = Privacy(desk.store).forget("UGONE")
     after = counts(desk)
     assert deleted["customers"] == 1
     for table, n in before.items():
@@ -65,7 +58,7 @@ def test_forget_deletes_one_customer_and_nobody_else(desk: Desk) -> None:
 def test_purge_deletes_only_old_conversations(desk: Desk) -> None:
     busy_customer(desk, "UOLD", at=T0 - timedelta(days=400))
     busy_customer(desk, "UNEW", at=T0)
-    deleted = purge(desk.store, T0 - timedelta(days=365))
+    deleted = Privacy(desk.store).purge(T0 - timedelta(days=365))
     assert deleted["conversations"] == 1
     assert counts(desk)["conversations"] == 1
 

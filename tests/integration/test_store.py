@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.service.records import Conversation, Customer, Feedback, Message
 from bot.store.database import create_db_engine, current_revision, head_revision
-from bot.store.models import Conversation, Customer, Feedback, Message
 from bot.store.unit_of_work import Store
 from tests.conftest import T0
 
@@ -57,12 +57,10 @@ def test_the_same_user_cannot_be_inserted_twice(store: Store) -> None:
 def test_one_feedback_per_message(store: Store) -> None:
     with store.unit_of_work() as uow:
         customer, _ = uow.repo.get_or_create_customer("T1", "U1", "awareness", T0)
-        conversation = Conversation(customer=customer, channel="D1", stage="awareness",
-                                    opened_at=T0, last_activity_at=T0)  # fmt: skip
-        message = Message(conversation=conversation, role="bot", text="hi", created_at=T0)
-        uow.session.add_all([conversation, message])
-        uow.flush()
-        uow.session.add(Feedback(message_id=message.id, helpful=True, at=T0))
+        conversation = uow.repo.start_conversation(customer.id, "D1", "", "awareness", T0)
+        message = uow.repo.add_message(Message(conversation_id=conversation.id, role="bot",
+                                               text="hi", created_at=T0))  # fmt: skip
+        uow.repo.add_feedback(Feedback(message_id=message.id, helpful=True, at=T0))
         uow.commit()
         message_id = message.id
     with store.unit_of_work() as uow, pytest.raises(IntegrityError):
@@ -74,7 +72,7 @@ def test_active_conversation_is_found_by_channel_and_thread(store: Store) -> Non
     with store.unit_of_work() as uow:
         customer, _ = uow.repo.get_or_create_customer("T1", "U1", "awareness", T0)
         for thread in ("", "111.1"):
-            uow.session.add(Conversation(customer=customer, channel="C1", thread_ts=thread,
+            uow.session.add(Conversation(customer_id=customer.id, channel="C1", thread_ts=thread,
                                          stage="awareness", opened_at=T0,
                                          last_activity_at=T0 + timedelta(minutes=1)))  # fmt: skip
         uow.commit()

@@ -6,13 +6,18 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.desk import CustomerRef, Desk
-from bot.handoff import Actor
-from bot.inbox import Inbox
-from bot.outbox import Outbox, Sender
+from bot.bootstrap import Services, compose
+from bot.service.actors import Actor
+from bot.service.desk import Desk
+from bot.service.outcomes import CustomerRef
+from bot.slack.gateway import Sender
+from bot.slack.inbox import Inbox
+from bot.slack.outbox import Outbox
 from bot.store.database import create_db_engine
 from bot.store.unit_of_work import Store
 from tests.conftest import T0
+
+LEAD = Actor("ULEAD", is_lead=True)
 
 WORKERS = 4
 
@@ -39,9 +44,9 @@ def race(work: Callable[[int], object]) -> list[object]:
     return results
 
 
-def other_process(desk: Desk, database_url: str) -> Desk:
-    """A second desk with its own engine and pool, as another worker process would have."""
-    return Desk(Store(create_db_engine(database_url)), desk.kb, desk.model, desk.detector)
+def other_process(desk: Desk, database_url: str) -> Services:
+    """Services with their own engine and pool, as another worker process would have."""
+    return compose(Store(create_db_engine(database_url)), desk.kb, desk.model, desk.detector)
 
 
 def test_two_agents_racing_to_claim_one_wins(desk: Desk, database_url: str) -> None:
@@ -56,11 +61,11 @@ def test_two_agents_racing_to_claim_one_wins(desk: Desk, database_url: str) -> N
 
 
 def test_two_workers_firing_the_idle_timer_escalate_once(desk: Desk, database_url: str) -> None:
-    desk.set_stage(CustomerRef("U1", "T1"), "purchase", actor="lead", at=T0)
+    desk.set_stage(CustomerRef("U1", "T1"), "purchase", actor=LEAD, at=T0)
     desk.handle_message(CustomerRef("U1", "T1"), "can I pay half with two different cards",
                         at=T0, channel="D1")  # fmt: skip
     desks = [other_process(desk, database_url) for _ in range(WORKERS)]
-    results = race(lambda i: desks[i].run_timers(T0 + timedelta(minutes=10)))
+    results = race(lambda i: desks[i].desk.run_timers(T0 + timedelta(minutes=10)))
     fired = [event for events in results for event in events]
     assert len(fired) == 1
     assert "idle_after_question" in fired[0].escalation.signals

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.bootstrap import build_desk
+from bot.bootstrap import Services, build_services
 from bot.config import Settings
-from bot.desk import Desk
+from bot.service.desk import Desk
+from bot.service.records import Message
 from bot.slack.app import create_app, start_background
 from bot.slack.context import SlackContext
 from bot.slack.server import wsgi_app
-from bot.store.models import Message
 from tests.scenario.fake_slack import Call, FakeSlack
 from tests.scenario.slack_requests import SlackClientSim
 
@@ -34,9 +34,13 @@ class Running:
 
     fake: FakeSlack
     slack: SlackClientSim
-    desk: Desk
+    services: Services
     ctx: SlackContext
     settings: Settings
+
+    @property
+    def desk(self) -> Desk:
+        return self.services.desk
 
     def posts(self, channel: str, where=None) -> list[Call]:  # noqa: ANN001
         return [
@@ -79,8 +83,8 @@ def running(tmp_path: Path) -> Iterator[Running]:
             }
         )  # fmt: skip
         settings = settings_for(fake, tmp_path)
-        desk = build_desk(settings)
-        app, ctx = create_app(settings, desk)
+        services = build_services(settings)
+        app, ctx = create_app(settings, services)
         background = start_background(ctx)
         server = create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=4)
         closing = threading.Event()
@@ -96,10 +100,10 @@ def running(tmp_path: Path) -> Iterator[Running]:
         thread.start()
         try:
             base = f"http://127.0.0.1:{server.effective_port}"
-            yield Running(fake, SlackClientSim(base, SECRET), desk, ctx, settings)
+            yield Running(fake, SlackClientSim(base, SECRET), services, ctx, settings)
         finally:
             closing.set()
             server.close()
             background.stop()
             thread.join(timeout=5)
-            desk.store.close()
+            services.store.close()

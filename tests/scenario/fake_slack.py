@@ -13,16 +13,23 @@ fields an app reads.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.scenario.fake_slack_http import (
+    Handler,
+    channel_info,
+    make_handler,
+    maybe_json,
+    read_body,
+)
 
 # Parameters the client sends as JSON-encoded strings when it form-encodes a request
 # (e.g. ``api_call(params=...)``); decoded so tests can assert on structures, not strings.
@@ -87,7 +94,7 @@ class FakeSlack:
         """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
         if self._server is not None:
             return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self))
         server.daemon_threads = True  # a hung client must not block interpreter exit
         self._server = server
         host, port = server.server_address[:2]
@@ -217,11 +224,11 @@ class FakeSlack:
             self._view_counter += 1
             return f"V{self._view_counter:08d}"
 
-    def _handle(self, handler: _Handler) -> None:
+    def _handle(self, handler: Handler) -> None:
         """Record the request, then answer it (failure, auth error or method result)."""
         split = urlsplit(handler.path)
         params = dict(parse_qsl(split.query, keep_blank_values=True))
-        params.update(_read_body(handler))
+        params.update(read_body(handler))
         arrived = time.monotonic()
 
         if split.path.startswith("/response/"):
@@ -240,7 +247,7 @@ class FakeSlack:
         token = header_token or params.pop("token", None) or None
         params.pop("token", None)
         for key in _JSON_STRING_PARAMS & params.keys():
-            params[key] = _maybe_json(params[key])
+            params[key] = maybe_json(params[key])
         self._record(Call(method, params, token, arrived, split.path))
         self._delay()
 
@@ -330,7 +337,7 @@ class FakeSlack:
             users = str(p.get("users", "")).split(",")
             return {"ok": True, "channel": {"id": "D" + users[0]}}
         if method == "conversations.info":
-            return {"ok": True, "channel": _channel_info(channel)}
+            return {"ok": True, "channel": channel_info(channel)}
         if method == "users.info":
             return self._user_info(str(p.get("user", "")))
         if method == "usergroups.users.list":
@@ -381,78 +388,3 @@ class FakeSlack:
         user.update({k: v for k, v in info.items() if k not in profile and k != "name"})
         user["profile"] = profile
         return {"ok": True, "user": user}
-
-
-def _channel_info(channel: str) -> dict[str, Any]:
-    """conversations.info's channel object; the id's first letter says what kind it is."""
-    is_im = channel.startswith("D")
-    info: dict[str, Any] = {
-        "id": channel,
-        "is_channel": channel.startswith("C"),
-        "is_group": channel.startswith("G"),
-        "is_im": is_im,
-        "is_mpim": False,
-        "is_private": not channel.startswith("C"),
-        "is_archived": False,
-    }
-    if is_im:
-        info["user"] = channel[1:]
-    else:
-        info["name"] = channel.lower()
-    return info
-
-
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("[", "{"):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _read_body(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
-    """Parse a JSON or form-encoded body; other bodies (multipart uploads) give {}."""
-    length = int(handler.headers.get("Content-Length") or 0)
-    raw = handler.rfile.read(length) if length else b""
-    if not raw:
-        return {}
-    ctype = handler.headers.get("Content-Type", "")
-    text = raw.decode("utf-8", errors="replace")
-    if "json" in ctype:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            return {"_raw": text}
-        return body if isinstance(body, dict) else {"_json": body}
-    if "x-www-form-urlencoded" in ctype or not ctype:
-        return dict(parse_qsl(text, keep_blank_values=True))
-    return {}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeSlack  # set on the subclass _make_handler builds
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.fake._handle(self)
-
-    do_GET = do_POST  # WebClient always POSTs; GET is accepted for curl-style pokes
-
-    def reply(
-        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> None:
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # keep pytest output clean; the calls list is the log
-
-
-def _make_handler(fake: FakeSlack) -> type[_Handler]:
-    return type("FakeSlackHandler", (_Handler,), {"fake": fake})

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.service.records import Escalation
 from bot.slack.app import create_app
 from bot.slack.context import now
 from bot.slack.sweeper import sweep
-from bot.store.models import Escalation, InboundEvent, OutboxMessage
+from bot.store.rows import InboundEvent, OutboxMessage
 from tests.scenario.conftest import CUSTOMER, DM, Running
 from tests.scenario.slack_requests import message_event
 
@@ -69,7 +70,7 @@ def test_an_event_acknowledged_before_a_crash_is_processed_after_restart(
     assert count(run, InboundEvent) == 1
 
     run.desk.handle_message = real  # type: ignore[method-assign]
-    _, restarted = create_app(run.settings, run.desk)  # a new process on the same database
+    _, restarted = create_app(run.settings, run.services)  # a new process on the same database
     restarted.inbox.clock = lambda: now() + timedelta(minutes=2)  # its lease has run out
     restarted.wake_sender = run.ctx.wake_sender
     sweep(restarted)
@@ -118,7 +119,7 @@ def test_very_long_messages_are_capped(running: Running) -> None:
     run.slack.send_event(message_event(CUSTOMER, "how do I pay? " + "x" * 20000, DM))
     run.fake.wait_for("chat.postMessage")
     with run.desk.store.unit_of_work() as uow:
-        from bot.store.models import Message
+        from bot.service.records import Message
 
         longest = max(len(t) for t in uow.session.scalars(select(Message.text)))
     assert longest < 4100
@@ -127,7 +128,8 @@ def test_very_long_messages_are_capped(running: Running) -> None:
 def test_a_send_cut_short_by_a_crash_is_not_posted_twice(running: Running) -> None:
     from slack_sdk import WebClient
 
-    from bot.outbox import METADATA_EVENT, Outbox, Sender
+    from bot.slack.gateway import METADATA_EVENT, Sender
+    from bot.slack.outbox import Outbox
 
     run = running
     outbox = Outbox(run.desk.store, now)

@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import select
 
-from bot.store.models import Escalation
+from bot.service.records import Escalation
 from tests.scenario.conftest import (
     AGENT_A,
     AGENT_B,
@@ -192,7 +192,7 @@ def test_a_customer_cannot_claim_and_a_forged_claim_changes_nothing(running: Run
     [refusal] = run.fake.wait_for("chat.postEphemeral")
     assert refusal.params["user"] == CUSTOMER
     assert "Only support agents" in refusal.params["text"]
-    assert run.desk.handoff.card(1).status == "open"
+    assert run.services.handoff.card(1).status == "open"
 
 
 def test_kb_shows_agents_the_customer_wording_with_notes_and_refuses_customers(
@@ -249,13 +249,16 @@ def test_an_unclaimed_card_is_raised_again_mentioning_the_leads(running: Running
 def test_a_buyer_left_waiting_is_escalated_by_the_timer(running: Running) -> None:
     from datetime import timedelta
 
-    from bot.desk import CustomerRef
+    from bot.service.actors import Actor
+    from bot.service.outcomes import CustomerRef
     from bot.slack.context import now
     from bot.slack.sweeper import sweep
 
     run = running
     who = CustomerRef(CUSTOMER, "T1")
-    run.desk.set_stage(who, "purchase", actor=LEAD, at=now() - timedelta(minutes=20))
+    run.desk.set_stage(
+        who, "purchase", actor=Actor(LEAD, is_lead=True), at=now() - timedelta(minutes=20)
+    )
     run.desk.handle_message(who, "can I pay with bitcoin or ethereum?",
                             at=now() - timedelta(minutes=10), channel=DM)  # fmt: skip
     sweep(run.ctx)

@@ -1,4 +1,4 @@
-from bot.redaction import MAX_TEXT, clean_incoming, luhn_valid, redact
+from bot.service.redaction import MAX_TEXT, clean_incoming, luhn_valid, redact
 
 
 def test_card_numbers_are_redacted_with_or_without_separators() -> None:

@@ -7,9 +7,9 @@ import logging
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.desk import CustomerRef
-from bot.handoff import Card
-from bot.phrasebook import say
+from bot.service.outcomes import Card, CustomerRef
+from bot.service.phrasebook import say
+from bot.service.vocabulary import Phrase
 from bot.slack.context import SlackContext, now
 from bot.slack.ids import Action, matching
 from bot.slack.listeners.messages import answer
@@ -46,7 +46,7 @@ def register(app: App, ctx: SlackContext) -> None:
                 log.warning("refused feedback on message %s from %s: not theirs or gone",
                             message_id, who.user_id)  # fmt: skip
                 ctx.client.chat_postEphemeral(channel=channel, user=who.user_id,
-                                              text=say("nothing_to_rate", None))  # fmt: skip
+                                              text=say(Phrase.NOTHING_TO_RATE, None))  # fmt: skip
                 return
             answer(ctx, reply, channel, thread, who.user_id)
 
@@ -77,7 +77,7 @@ def register(app: App, ctx: SlackContext) -> None:
     def on_claim(ack: Ack, body: dict, action: dict) -> None:
         ack()
         actor = ctx.directory.actor(body["user"]["id"])
-        result = ctx.desk.handoff.claim(int(action["value"]), actor, now())
+        result = ctx.handoff.claim(int(action["value"]), actor, now())
         channel, _ = _where(body)
         if not result.won:
             ctx.client.chat_postEphemeral(
@@ -87,7 +87,7 @@ def register(app: App, ctx: SlackContext) -> None:
             return
         ctx.refresh_card(result.card)
         card = result.card
-        joined = say("agent_joined", _language(ctx, card)).format(agent=f"<@{actor.user_id}>")
+        joined = say(Phrase.AGENT_JOINED, _language(ctx, card)).format(agent=f"<@{actor.user_id}>")
         ctx.send(_to_customer(card, joined), key=f"joined:{card.escalation_id}",
                  user_id=card.customer_user)  # fmt: skip
 
@@ -95,16 +95,16 @@ def register(app: App, ctx: SlackContext) -> None:
     def on_resolve(ack: Ack, body: dict, action: dict) -> None:
         ack()
         actor = ctx.directory.actor(body["user"]["id"])
-        card = ctx.desk.handoff.resolve(int(action["value"]), actor, now())
+        card = ctx.handoff.resolve(int(action["value"]), actor, now())
         ctx.refresh_card(card)
-        ctx.send(_to_customer(card, say("handed_back", _language(ctx, card))),
+        ctx.send(_to_customer(card, say(Phrase.HANDED_BACK, _language(ctx, card))),
                  key=f"handed-back:{card.escalation_id}", user_id=card.customer_user)  # fmt: skip
 
     @app.action(matching(Action.SEND_ARTICLE))
     def on_send_article(ack: Ack, body: dict, action: dict) -> None:
         ack()
         actor = ctx.directory.actor(body["user"]["id"])
-        relay = ctx.desk.handoff.send_article(actor, action.get("value", ""), now())
+        relay = ctx.handoff.send_article(actor, action.get("value", ""), now())
         ctx.deliver(relay)
 
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from slack_bolt import Ack, App, Respond
 
-from bot.desk import CustomerRef
-from bot.handoff import Actor
+from bot.service.actors import Actor
+from bot.service.errors import NotAllowedError
+from bot.service.outcomes import CustomerRef
 from bot.slack import views
 from bot.slack.context import SlackContext, now
 
@@ -20,8 +21,6 @@ LIFECYCLE_USAGE = """*Usage:* `/lifecycle <command>`
 • `set @user <stage>`: set a customer's stage by hand (leads only)
 • `help`: this message"""
 KB_USAGE = "*Usage:* `/kb <question>`: the articles a customer would get, with agent notes."
-NOT_STAFF = "Sorry, this command is for the support team only."
-LEADS_ONLY = "Sorry, only team leads can set a customer's stage."
 PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30)}
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
@@ -32,13 +31,16 @@ def register(app: App, ctx: SlackContext) -> None:
         ack()
         actor = ctx.directory.actor(command["user_id"])
         query = (command.get("text") or "").strip()
-        if not actor.is_staff:
-            respond(NOT_STAFF, response_type="ephemeral")
-        elif not query:
-            respond(KB_USAGE, response_type="ephemeral")
-        else:
-            text, blocks = views.kb_results(ctx.desk.agent_search(query), can_send=True)
-            respond(text=text, blocks=blocks, response_type="ephemeral")
+        try:
+            ctx.reports.check_reader(actor)
+            if not query:
+                respond(KB_USAGE, response_type="ephemeral")
+                return
+            text, blocks = views.kb_results(ctx.desk.agent_search(actor, query), can_send=True)
+        except NotAllowedError as refused:
+            respond(str(refused), response_type="ephemeral")
+            return
+        respond(text=text, blocks=blocks, response_type="ephemeral")
 
     @app.command("/lifecycle")
     def on_lifecycle(ack: Ack, command: dict, respond: Respond) -> None:
@@ -50,9 +52,15 @@ def register(app: App, ctx: SlackContext) -> None:
 
 
 def lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> tuple[str, list]:
-    """Parse `/lifecycle` arguments, check permissions, and build the answer."""
-    if not actor.is_staff:
-        return views.plain(NOT_STAFF)
+    """Parse `/lifecycle` arguments and build the answer; the services check permissions."""
+    try:
+        return _lifecycle(ctx, actor, words, team)
+    except NotAllowedError as refused:
+        return views.plain(str(refused))
+
+
+def _lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> tuple[str, list]:
+    ctx.reports.check_reader(actor)
     verb, args = (words[0].lower(), words[1:]) if words else ("help", [])
     model = ctx.desk.model
     at = now()
@@ -64,28 +72,26 @@ def lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> t
             since = at - PERIODS[label]
         else:
             return views.plain(LIFECYCLE_USAGE)
-        return views.summary(ctx.desk.reports.summary(since, at), label)
+        return views.summary(ctx.reports.summary(actor, since, at), label)
     if verb == "stage" and len(args) == 1:
         if args[0] not in model:
             return views.plain(f"Unknown stage `{args[0]}`. Stages: {', '.join(model.ids)}")
         name = model.stage(args[0]).name()
         return views.conversation_list(f"Open conversations in {name}",
-                                       ctx.desk.reports.in_stage(args[0], at))  # fmt: skip
+                                       ctx.reports.in_stage(actor, args[0], at))  # fmt: skip
     if verb == "stuck" and not args:
         return views.conversation_list("Stuck purchase-stage customers",
-                                       ctx.desk.reports.stuck(at))  # fmt: skip
+                                       ctx.reports.stuck(actor, at))  # fmt: skip
     if verb == "customer" and len(args) == 1 and (user := _user(args[0])):
-        profile = ctx.desk.reports.customer(team, user, at)
+        profile = ctx.reports.customer(actor, team, user, at)
         if profile is None:
             return views.plain(f"<@{user}> has not talked to the assistant yet.")
         name = model.stage(profile.stage).name() if profile.stage in model else profile.stage
         return views.customer_profile(profile, name)
     if verb == "set" and len(args) == 2 and (user := _user(args[0])):
-        if not actor.is_lead:
-            return views.plain(LEADS_ONLY)
-        if args[1] not in model:
+        if actor.is_lead and args[1] not in model:
             return views.plain(f"Unknown stage `{args[1]}`. Stages: {', '.join(model.ids)}")
-        before = ctx.desk.set_stage(CustomerRef(user, team), args[1], actor=actor.user_id, at=at)
+        before = ctx.desk.set_stage(CustomerRef(user, team), args[1], actor=actor, at=at)
         return views.plain(f"<@{user}>: {before} → {args[1]} (set by <@{actor.user_id}>)")
     return views.plain(LIFECYCLE_USAGE)
 

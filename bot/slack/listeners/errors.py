@@ -8,8 +8,7 @@ import uuid
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.desk import UnknownStageError
-from bot.handoff import NotAllowedError, NotFoundError
+from bot.service.errors import NotAllowedError, NotFoundError, UnknownStageError
 from bot.slack.context import SlackContext
 
 log = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from slack_bolt import App
 
+from bot.service.vocabulary import Audience
 from bot.slack import views
 from bot.slack.context import SlackContext, now
 
@@ -18,10 +19,11 @@ def register(app: App, ctx: SlackContext) -> None:
         actor = ctx.directory.actor(event["user"])
         if actor.is_lead:
             at = now()
-            view = views.home("lead", report=ctx.desk.reports.summary(at - timedelta(days=7), at))
+            report = ctx.reports.summary(actor, at - timedelta(days=7), at)
+            view = views.home(Audience.LEAD, report=report)
         elif actor.is_agent:
-            view = views.home("agent", held=ctx.desk.handoff.held_by(actor.user_id),
-                              waiting=ctx.desk.handoff.open_cards())  # fmt: skip
+            view = views.home(Audience.AGENT, held=ctx.handoff.held_by(actor.user_id),
+                              waiting=ctx.handoff.open_cards())  # fmt: skip
         else:
-            view = views.home("customer")
+            view = views.home(Audience.CUSTOMER)
         ctx.client.views_publish(user_id=actor.user_id, view=view)

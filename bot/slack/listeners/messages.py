@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext, BoltResponse
 
-from bot.desk import RELAYED, CustomerRef
-from bot.outcomes import Reply
+from bot.service.outcomes import CustomerRef, Reply
+from bot.service.vocabulary import Decision
 from bot.slack import views
 from bot.slack.context import SlackContext, now
 
@@ -71,7 +71,7 @@ def handle_message_event(
     thread = event.get("thread_ts")
     if channel == ctx.settings.support_agent_channel:
         if thread and thread != ts:
-            relay = ctx.desk.handoff.agent_message(channel, thread, user, text, now())
+            relay = ctx.handoff.agent_message(channel, thread, user, text, now())
             if relay is not None:
                 ctx.deliver(relay)
         return
@@ -97,8 +97,8 @@ def answer(
     said: str = "",
 ) -> None:
     """Show the desk's reply to the customer, and bring in the agents when it escalated."""
-    if reply.decision == RELAYED:
-        escalation = ctx.desk.handoff.open_escalation_id(reply.conversation_id)
+    if reply.decision == Decision.RELAYED:
+        escalation = ctx.handoff.open_escalation_id(reply.conversation_id)
         if escalation is not None and said:
             ctx.to_card_thread(escalation, views.customer_message_for_agents(user, said),
                                key=f"to-agents:{reply.message_id}", user_id=user)  # fmt: skip

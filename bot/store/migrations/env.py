@@ -2,10 +2,10 @@
 
 from alembic import context
 
-from bot.store.models import Base
+from bot.store.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 engine = config.attributes["engine"]
 
 with engine.begin() as connection:

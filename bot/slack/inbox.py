@@ -12,17 +12,15 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
-
-from bot.redaction import redact
-from bot.store.models import InboundEvent
+from bot.service.redaction import redact
+from bot.store.rows import InboundEvent
 from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)  # how long a worker may take before others step in
 MAX_ATTEMPTS = 5
+MAX_ERROR = 2000  # characters of an error kept on the row
 
 
 def dedup_key(event: dict) -> str | None:
@@ -60,60 +58,26 @@ class Inbox:
             attempts=1,
         )
         with self.store.unit_of_work() as uow:
-            uow.session.add(row)
-            try:
-                uow.commit()
-            except IntegrityError:
-                return None
-            return row.id
+            row_id = uow.inbox.add(row)
+            uow.commit()
+            return row_id
 
     def done(self, row_id: int) -> None:
         with self.store.unit_of_work() as uow:
-            uow.session.execute(
-                update(InboundEvent)
-                .where(InboundEvent.id == row_id)
-                .values(processed_at=self.clock(), error=None)
-            )
+            uow.inbox.mark_done(row_id, self.clock())
             uow.commit()
 
     def failed(self, row_id: int, error: str) -> None:
         """Keep the error; the row is retried when its lease runs out (up to a limit)."""
         with self.store.unit_of_work() as uow:
-            uow.session.execute(
-                update(InboundEvent).where(InboundEvent.id == row_id).values(error=error[:2000])
-            )
+            uow.inbox.mark_failed(row_id, error[:MAX_ERROR])
             uow.commit()
 
     def claim_stranded(self, limit: int = 200) -> list[tuple[int, dict]]:
         """Events nobody finished: received, never processed, lease run out."""
-        now = self.clock()
-        claimed: list[tuple[int, dict]] = []
         with self.store.unit_of_work() as uow:
-            rows = uow.session.scalars(
-                select(InboundEvent)
-                .where(
-                    InboundEvent.processed_at.is_(None),
-                    InboundEvent.attempts < MAX_ATTEMPTS,
-                    or_(InboundEvent.claimed_until.is_(None), InboundEvent.claimed_until <= now),
-                )
-                .order_by(InboundEvent.id)
-                .limit(limit)
-            ).all()
-            for row in rows:
-                won = uow.session.execute(
-                    update(InboundEvent)
-                    .where(
-                        InboundEvent.id == row.id,
-                        InboundEvent.processed_at.is_(None),
-                        or_(InboundEvent.claimed_until.is_(None),
-                            InboundEvent.claimed_until <= now),
-                    )
-                    .values(claimed_by=self.worker, claimed_until=now + LEASE,
-                            attempts=InboundEvent.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                ).rowcount  # fmt: skip
-                if won:
-                    claimed.append((row.id, dict(row.payload)))
+            claimed = uow.inbox.claim_stranded(self.worker, self.clock(), LEASE, MAX_ATTEMPTS,
+                                               limit)  # fmt: skip
             uow.commit()
         for row_id, _ in claimed:
             log.warning("processing event %s again: it was received but never finished", row_id)

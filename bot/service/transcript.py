@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from bot.store.models import CUSTOMER, Feedback, Message
+from bot.service.records import Feedback, Message
+from bot.service.vocabulary import Decision, Role
 from knowledge_base import KnowledgeBase
 from lifecycle.stuck import FEEDBACK, HUMAN, QUESTION, Turn
-
-HUMAN_REQUEST = "human"  # decision stored on the message that records "talk to a person"
-SMALLTALK = "smalltalk"  # decision stored on courtesy messages ("thanks!"): not questions
 
 
 def turns_of(
@@ -19,11 +17,11 @@ def turns_of(
     """The customer's side of a conversation in time order: questions, requests, feedback."""
     turns: list[tuple[datetime, int, Turn]] = []
     for order, message in enumerate(messages):
-        if message.role == CUSTOMER and message.decision == HUMAN_REQUEST:
+        if message.role == Role.CUSTOMER and message.decision == Decision.HUMAN:
             turns.append((message.created_at, order, Turn(message.created_at, HUMAN)))
-        elif message.role == CUSTOMER and message.decision == SMALLTALK:
+        elif message.role == Role.CUSTOMER and message.decision == Decision.SMALLTALK:
             continue
-        elif message.role == CUSTOMER:
+        elif message.role == Role.CUSTOMER:
             topic = ""
             if message.article_id:
                 found = kb.get(message.article_id, message.language)

@@ -10,9 +10,8 @@ from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
 
-from bot.bootstrap import build_desk
+from bot.bootstrap import Services, build_services, reload_knowledge_base
 from bot.config import TRY_WITHOUT_SLACK, Settings, SettingsError, require_slack
-from knowledge_base import load_knowledge_base
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             f"or use `supportbot run --http`; {TRY_WITHOUT_SLACK}"
         )
     require_slack(settings, socket_mode)
-    desk = build_desk(settings)
+    services = build_services(settings)
     client = create_client(settings)
     try:
         identity = _check_credentials(settings)
@@ -55,8 +54,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             f"SLACK_API_BASE_URL: cannot reach {settings.slack_api_base_url} ({exc}); "
             f"{TRY_WITHOUT_SLACK}"
         ) from None
-    app, ctx = create_app(settings, desk, client)
-    _reload_on_sighup(desk, settings)
+    app, ctx = create_app(settings, services, client)
+    _reload_on_sighup(services, settings)
     background = start_background(ctx)
     who = f"{identity.get('user')} in {identity.get('team')}"
     try:
@@ -92,16 +91,12 @@ def _check_credentials(settings: Settings) -> dict:
         sdk_log.setLevel(level)
 
 
-def _reload_on_sighup(desk, settings: Settings) -> None:  # noqa: ANN001 - a Desk
+def _reload_on_sighup(services: Services, settings: Settings) -> None:
     if not hasattr(signal, "SIGHUP"):
         return
 
     def reload(_signum: int, _frame: object) -> None:
-        problems = desk.reload_knowledge_base(
-            lambda: load_knowledge_base(
-                settings.kb_path, desk.model.known_ids, settings.default_locale
-            )
-        )
+        problems = reload_knowledge_base(services, settings)
         for problem in problems:
             print(problem, file=sys.stderr)
         log.warning("knowledge base %s", "kept: reload refused" if problems else "reloaded")

@@ -1,4 +1,5 @@
-"""Replay conversations through the desk with simulated time, on a throwaway database.
+"""Replay conversations through the desk with simulated time (bot/bootstrap.py gives it a
+throwaway database).
 
 Companies tune stage phrases and escalation thresholds on their own transcripts with this: the
 same service as production runs, only the clock comes from the file.
@@ -7,19 +8,21 @@ same service as production runs, only the clock comes from the file.
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.desk import CustomerRef, Desk, Reply
-from bot.store.unit_of_work import Store
-from knowledge_base import KnowledgeBase
-from lifecycle import StageModel, StuckDetector
+from bot.service.actors import Actor
+from bot.service.desk import Desk
+from bot.service.outcomes import CustomerRef, Reply
+from bot.service.vocabulary import Decision
+from lifecycle import StageModel
 
 REPLAY_TEAM = "replay"
-ACTIONS = ("helpful", "not_helpful", "talk_to_human")
+TALK_TO_HUMAN = "talk_to_human"
+ACTIONS = (Decision.HELPFUL, Decision.NOT_HELPFUL, TALK_TO_HUMAN)
+REPLAYER = Actor.system("replay")
 
 
 class ReplayInputError(ValueError):
@@ -105,29 +108,17 @@ def _script(data: object, model: StageModel) -> Script:
     return Script(str(data["id"]), str(data["customer"]), data.get("locale"), stage, tuple(steps))
 
 
-def replay(
-    scripts: list[Script],
-    kb: KnowledgeBase,
-    model: StageModel,
-    detector: StuckDetector,
-    horizon: timedelta,
-) -> Iterator[dict]:
-    """Run each conversation; yield the documented result object for each."""
-    with tempfile.TemporaryDirectory(prefix="supportbot-replay-") as folder:
-        store = Store.open(f"sqlite:///{Path(folder) / 'replay.db'}")
-        try:
-            desk = Desk(store, kb, model, detector)
-            for script in scripts:
-                yield _run(desk, script, horizon)
-        finally:
-            store.close()
+def replay(desk: Desk, scripts: Iterable[Script], horizon: timedelta) -> Iterator[dict]:
+    """Run each conversation on `desk`; yield the documented result object for each."""
+    for script in scripts:
+        yield _run(desk, script, horizon)
 
 
 def _run(desk: Desk, script: Script, horizon: timedelta) -> dict:
     who = CustomerRef(script.customer, REPLAY_TEAM)
     channel = f"replay:{script.id}"
     if script.stage:
-        desk.set_stage(who, script.stage, actor="replay", at=script.steps[0].at)
+        desk.set_stage(who, script.stage, actor=REPLAYER, at=script.steps[0].at)
     stages: list[str] = []
     replies: list[dict] = []
     escalated_after: int | None = None
@@ -149,10 +140,10 @@ def _run(desk: Desk, script: Script, horizon: timedelta) -> dict:
             )
             article = reply.article.id if reply.article else None
             replies.append({"message": index, "decision": reply.decision, "article": article})
-        elif step.action == "talk_to_human":
+        elif step.action == TALK_TO_HUMAN:
             reply = desk.talk_to_human(who, at=step.at, channel=channel)
         else:
-            reply = desk.record_feedback(who, step.action == "helpful", at=step.at)
+            reply = desk.record_feedback(who, step.action == Decision.HELPFUL, at=step.at)
         if reply is not None and reply.escalation is not None and escalated_after is None:
             escalated_after, reasons = index, list(reply.escalation.signals)
         history = desk.history(who)

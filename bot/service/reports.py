@@ -2,81 +2,50 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.store.models import Customer, StageChange
-from bot.store.unit_of_work import Store, UnitOfWork
+from bot.service.actors import Actor, require_staff
+from bot.service.outcomes import ConversationLine, CustomerProfile
+from bot.service.ports import Store, UnitOfWork
+from bot.service.records import Conversation, Customer
+from bot.service.vocabulary import ConversationStatus, Decision
 from lifecycle.scores import (
     HOT,
     HOT_SCORE,
     MIN_SILENCE_DAYS,
     DissolutionRisk,
-    LeadTemperature,
     dissolution_risk,
     temperature,
 )
 from lifecycle.stages import StageModel
-from lifecycle.summary import StageCounts, Summary, summarise
+from lifecycle.summary import Summary, summarise
 
 DRIFT_WINDOW = timedelta(days=180)  # customers quiet for longer are gone, not drifting
 TOP = 20
 
 
-@dataclass(frozen=True)
-class CustomerProfile:
-    """A customer's stage, its history, and their scores."""
-
-    user_id: str
-    stage: str
-    stage_source: str
-    history: tuple[StageChange, ...]
-    lead: LeadTemperature
-    risk: DissolutionRisk
-
-
-@dataclass(frozen=True)
-class ConversationLine:
-    """One conversation in a list for a lead: who, where, how long, what they last said."""
-
-    user_id: str
-    stage: str
-    status: str
-    waiting_minutes: float
-    last_message: str
-    escalation_id: int | None = None
-    assigned_agent: str | None = None
-
-
 class Reports:
-    """Read-only views over the store for team leads."""
+    """Read-only views over the store for team leads (and agents): staff only."""
 
     def __init__(self, store: Store, model: StageModel) -> None:
         self.store = store
         self.model = model
 
-    def summary(self, since: datetime, until: datetime) -> Summary:
+    @staticmethod
+    def check_reader(actor: Actor) -> None:
+        """Raise unless `actor` may read reports (agents and leads)."""
+        require_staff(actor)
+
+    def summary(self, actor: Actor, since: datetime, until: datetime) -> Summary:
         """Per stage, for conversations opened in [since, until)."""
+        require_staff(actor)
         with self.store.unit_of_work() as uow:
             repo = uow.repo
-            counts = {
-                stage: StageCounts(
-                    conversations=c["conversations"],
-                    customers=c["customers"],
-                    self_service=c["self_service"],
-                    abandoned=c["abandoned"],
-                    escalations=c["escalations"],
-                    rated=c["rated"],
-                    helpful=c["helpful"],
-                    minutes_to_claim=tuple(c["minutes_to_claim"]),
-                )  # fmt: skip
-                for stage, c in repo.stage_counts(since, until).items()
-            }
             return summarise(
                 self.model,
                 since,
                 until,
-                counts,
+                repo.stage_counts(since, until),
                 repo.transition_counts(since, until),
                 repo.unanswered_counts(since, until),
                 at_risk=self._at_risk(uow, until),
@@ -106,28 +75,36 @@ class Reports:
         return dissolution_risk(customer.last_seen, customer.usual_gap_days, customer.stage,
                                 self.model, now)  # fmt: skip
 
-    def in_stage(self, stage: str, now: datetime, limit: int = 20) -> list[ConversationLine]:
+    def in_stage(
+        self, actor: Actor, stage: str, now: datetime, limit: int = 20
+    ) -> list[ConversationLine]:
         """Conversations going on now in `stage`."""
+        require_staff(actor)
         with self.store.unit_of_work() as uow:
             return [self._line(uow, c, now) for c in uow.repo.active_in_stage(stage, limit)]
 
-    def stuck(self, now: datetime, limit: int = 20) -> list[ConversationLine]:
+    def stuck(self, actor: Actor, now: datetime, limit: int = 20) -> list[ConversationLine]:
         """Purchase-stage customers escalated, or waiting without a useful answer."""
+        require_staff(actor)
         lines = []
         with self.store.unit_of_work() as uow:
             for conversation in uow.repo.active_in_stage(self.model.purchase_stage, limit * 5):
                 line = self._line(uow, conversation, now)
+                assert conversation.id is not None
                 last = uow.repo.last_customer_message(conversation.id)
-                unhelped = last is not None and last.decision in ("none", "suggest")
-                if conversation.status != "open" or unhelped:
+                unhelped = last is not None and last.decision in (Decision.NONE, Decision.SUGGEST)
+                if conversation.status != ConversationStatus.OPEN or unhelped:
                     lines.append(line)
         return lines[:limit]
 
-    def _line(self, uow, conversation, now: datetime) -> ConversationLine:  # noqa: ANN001
+    @staticmethod
+    def _line(uow: UnitOfWork, conversation: Conversation, now: datetime) -> ConversationLine:
+        assert conversation.id is not None
         last = uow.repo.last_customer_message(conversation.id)
         escalation = uow.repo.open_escalation(conversation.id)
+        customer = uow.repo.customer_by_id(conversation.customer_id)
         return ConversationLine(
-            user_id=conversation.customer.user_id,
+            user_id=customer.user_id if customer else "",
             stage=conversation.stage,
             status=conversation.status,
             waiting_minutes=round((now - conversation.last_activity_at).total_seconds() / 60, 1),
@@ -136,11 +113,14 @@ class Reports:
             assigned_agent=escalation.assigned_agent if escalation else None,
         )
 
-    def customer(self, team_id: str, user_id: str, now: datetime) -> CustomerProfile | None:
+    def customer(
+        self, actor: Actor, team_id: str, user_id: str, now: datetime
+    ) -> CustomerProfile | None:
         """Stage history and scores of one customer, or None if never seen."""
+        require_staff(actor)
         with self.store.unit_of_work() as uow:
             customer = uow.repo.customer(team_id, user_id)
-            if customer is None:
+            if customer is None or customer.id is None:
                 return None
             return CustomerProfile(
                 user_id=customer.user_id,

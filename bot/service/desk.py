@@ -1,4 +1,5 @@
-"""The support desk: every use case, Slack-free, each in one unit of work over the store.
+"""The customer desk: a customer's messages, feedback, requests for a person, the timers and
+stages set by hand. Slack-free and SQL-free, each use case in one unit of work over the store.
 
 The terminal chat, the replay command, the Slack listeners and the tests all drive this service,
 so a customer gets the same behaviour whichever way they reach it.
@@ -6,84 +7,71 @@ so a customer gets the same behaviour whichever way they reach it.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.conversation_steps import (
-    CONVERSATION_IDLE,
-    HANDOVER,
-    RELAYED,
-    ConversationSteps,
+from bot.service.actors import Actor, require_lead, require_staff
+from bot.service.conversations import CONVERSATION_IDLE, Conversations
+from bot.service.errors import UnknownStageError
+from bot.service.escalating import Escalator
+from bot.service.knowledge import KnowledgeHolder
+from bot.service.outcomes import CustomerRef, History, Reply, TimerEvent
+from bot.service.phrasebook import say
+from bot.service.ports import Store
+from bot.service.records import Feedback
+from bot.service.redaction import clean_incoming
+from bot.service.staging import StageKeeper
+from bot.service.vocabulary import (
+    ConversationStatus,
+    Decision,
+    Phrase,
+    Resolution,
+    Role,
 )
-from bot.handoff import Handoff
-from bot.outcomes import (
-    CustomerRef,
-    History,
-    Reply,
-    TimerEvent,
-    UnknownStageError,
-)
-from bot.phrasebook import say
-from bot.redaction import clean_incoming
-from bot.reports import Reports
-from bot.store.models import (
-    ABANDONED,
-    CUSTOMER,
-    MANUAL,
-    OPEN,
-    RESOLVED,
-    SELF_SERVICE,
-    Feedback,
-    StageChange,
-)
-from bot.store.unit_of_work import Store
-from bot.transcript import HUMAN_REQUEST, SMALLTALK
-from knowledge_base import Article, KbProblem, KnowledgeBase, KnowledgeBaseError, Searcher
+from knowledge_base import Article, KnowledgeBase, Searcher
 from knowledge_base.language import detect_language
-from knowledge_base.search import AGENT_AUDIENCE, ANSWER, NONE, SUGGEST, SearchResult
-from lifecycle import StageModel, StageTagger, StuckDetector
+from knowledge_base.search import AGENT_AUDIENCE, SearchResult
+from lifecycle import StageModel, StuckDetector
 from lifecycle.scores import contact_weight, engage
 from lifecycle.smalltalk import courtesy
-from lifecycle.stages import OFFER
 
-log = logging.getLogger(__name__)
+# A person holds conversations in any other status: the app does not answer over them.
+APP_ANSWERS = (ConversationStatus.OPEN, ConversationStatus.RESOLVED)
 
 
-class Desk(ConversationSteps):
+class Desk:
     """The support desk service."""
 
     def __init__(
         self,
         store: Store,
-        kb: KnowledgeBase,
+        knowledge: KnowledgeHolder,
         model: StageModel,
         detector: StuckDetector,
+        conversations: Conversations,
+        stages: StageKeeper,
+        escalator: Escalator,
         default_locale: str = "en",
     ) -> None:
         self.store = store
-        self.kb = kb
-        self.searcher = Searcher(kb)
+        self.knowledge = knowledge
         self.model = model
-        self.tagger = StageTagger(model)
         self.detector = detector
+        self.conversations = conversations
+        self.stages = stages
+        self.escalator = escalator
         self.default_locale = default_locale
-        self.reports = Reports(store, model)
-        self.handoff = Handoff(store, lambda: self.kb, model)
 
-    def reload_knowledge_base(self, load: Callable[[], KnowledgeBase]) -> list[KbProblem]:
-        """Swap in a freshly loaded knowledge base; on problems keep the last good one."""
-        try:
-            kb = load()
-        except KnowledgeBaseError as exc:
-            log.warning("knowledge base reload refused, keeping the last good one: %s", exc)
-            return exc.problems
-        searcher = Searcher(kb)  # built before the swap, so requests never see half an index
-        self.kb, self.searcher = kb, searcher
-        return []
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.knowledge.kb
 
-    def agent_search(self, query: str, limit: int = 3) -> SearchResult:
+    @property
+    def searcher(self) -> Searcher:
+        return self.knowledge.searcher
+
+    def agent_search(self, actor: Actor, query: str, limit: int = 3) -> SearchResult:
         """What agents see: the same articles customers get, plus internal ones and notes."""
+        require_staff(actor)
         return self.searcher.search(query, audience=AGENT_AUDIENCE, limit=limit)
 
     # -- customers -----------------------------------------------------------------------
@@ -92,7 +80,7 @@ class Desk(ConversationSteps):
         """A returning customer's stage and history, or None for someone new."""
         with self.store.unit_of_work() as uow:
             customer = uow.repo.customer(who.team_id, who.user_id)
-            if customer is None:
+            if customer is None or customer.id is None:
                 return None
             conversations, messages = uow.repo.customer_history(customer.id)
             recent = tuple(m.text for m in uow.repo.recent_customer_messages(customer.id))
@@ -114,31 +102,33 @@ class Desk(ConversationSteps):
         """Answer a customer's message from the knowledge base, tag the stage, and escalate
         when the customer is stuck; everything is stored in one transaction."""
         text = clean_incoming(text)
+        steps = self.conversations
         with self.store.unit_of_work() as uow:
             if slack_ts:
-                earlier = self._earlier_reply(uow, channel, slack_ts)
+                earlier = steps.earlier_reply(uow, channel, slack_ts)
                 if earlier is not None:
                     return earlier  # processed before a crash or a redelivery: same answer
-            customer = self._customer(uow, who, at, locale)
-            conversation = self._conversation(
-                uow, customer, channel, thread_ts, at, reuse_resolved=courtesy(text) is not None
+            customer = steps.customer(uow, who, at, locale)
+            kind = courtesy(text)
+            conversation = steps.conversation(
+                uow, customer, channel, thread_ts, at, reuse_resolved=kind is not None
             )
-            if conversation.status not in (OPEN, RESOLVED):
+            if conversation.status not in APP_ANSWERS:
                 # A person is on it: keep the message for them, don't answer over their head.
-                self._add_message(uow, conversation, CUSTOMER, text, at, slack_ts=slack_ts)
+                steps.add_message(uow, conversation, Role.CUSTOMER, text, at, slack_ts=slack_ts)
                 language = customer.locale or self.default_locale
-                reply = self._reply(uow, conversation, RELAYED, say(RELAYED, language), language)
+                reply = steps.reply(uow, conversation, Decision.RELAYED,
+                                    say(Phrase.RELAYED, language), language)  # fmt: skip
                 uow.commit()
                 return reply
 
-            kind = courtesy(text)
             if kind is not None:
                 # "thanks!" is not a question: answer politely, count nothing against anyone.
                 language = detect_language(text) or customer.locale or self.default_locale
-                self._add_message(uow, conversation, CUSTOMER, text, at, language=language,
-                                  decision=SMALLTALK, slack_ts=slack_ts)  # fmt: skip
-                reply = self._reply(uow, conversation, SMALLTALK, say(kind, language), language,
-                                    at=at)  # fmt: skip
+                steps.add_message(uow, conversation, Role.CUSTOMER, text, at, language=language,
+                                  decision=Decision.SMALLTALK, slack_ts=slack_ts)  # fmt: skip
+                reply = steps.reply(uow, conversation, Decision.SMALLTALK,
+                                    say(Phrase(kind), language), language, at=at)  # fmt: skip
                 uow.commit()
                 return reply
 
@@ -146,11 +136,11 @@ class Desk(ConversationSteps):
             language = result.language
             customer.locale = language
             best = result.best
-            article = best.article if best and result.decision == ANSWER else None
-            self._add_message(
+            article = best.article if best and result.decision == Decision.ANSWER else None
+            steps.add_message(
                 uow,
                 conversation,
-                CUSTOMER,
+                Role.CUSTOMER,
                 text,
                 at,
                 language=language,
@@ -162,28 +152,26 @@ class Desk(ConversationSteps):
             weight = contact_weight(conversation.stage, self.model)
             customer.lead_score = engage(customer.lead_score, customer.lead_scored_at, at, weight)
             customer.lead_scored_at = at
-            stage = self._update_stage(uow, customer, conversation, text, article, at)
+            stage = self.stages.retag(uow, customer, conversation, text, article, at)
 
             suggestions: tuple[Article, ...] = ()
-            if result.decision == ANSWER and article is not None:
-                decision, reply_text = ANSWER, article.answer
-            elif result.decision == SUGGEST:
-                decision, reply_text = SUGGEST, say(SUGGEST, language)
+            if result.decision == Decision.ANSWER and article is not None:
+                decision, reply_text = Decision.ANSWER, article.answer
+            elif result.decision == Decision.SUGGEST:
+                decision, reply_text = Decision.SUGGEST, say(Phrase.SUGGEST, language)
                 suggestions = tuple(hit.article for hit in result.related)
             else:
-                decision, reply_text = NONE, say(NONE, language)
+                decision, reply_text = Decision.NONE, say(Phrase.NONE, language)
 
-            assessment = self._assess(uow, conversation, at)
-            escalation, offer = self._act_on(uow, conversation, assessment, at)
+            assessment = self.escalator.assess(uow, conversation, at)
+            escalation, offer = self.escalator.act_on(uow, conversation, assessment, at)
             if escalation is not None:
-                reply_text = (
-                    say(HANDOVER, language)
-                    if decision == NONE
-                    else f"{reply_text}\n\n{say(HANDOVER, language)}"
-                )
+                handover = say(Phrase.HANDOVER, language)
+                alone = decision == Decision.NONE
+                reply_text = handover if alone else f"{reply_text}\n\n{handover}"
             elif offer:
-                reply_text = f"{reply_text}\n\n{say(OFFER, language)}"
-            reply = self._reply(
+                reply_text = f"{reply_text}\n\n{say(Phrase.OFFER, language)}"
+            reply = steps.reply(
                 uow,
                 conversation,
                 decision,
@@ -212,10 +200,10 @@ class Desk(ConversationSteps):
             article = self.kb.get(article_id, customer.locale)
             if article is None or not article.is_public:
                 return None
-            conversation = self._conversation(uow, customer, channel, thread_ts, at)
+            conversation = self.conversations.conversation(uow, customer, channel, thread_ts, at)
             language = customer.locale or self.default_locale
-            reply = self._reply(uow, conversation, ANSWER, article.answer, language,
-                                article=article, at=at)  # fmt: skip
+            reply = self.conversations.reply(uow, conversation, Decision.ANSWER, article.answer,
+                                             language, article=article, at=at)  # fmt: skip
             uow.commit()
             return reply
 
@@ -229,32 +217,32 @@ class Desk(ConversationSteps):
             customer = uow.repo.customer(who.team_id, who.user_id)
             if customer is None:
                 return None
-            message = self._rated_message(uow, customer, message_id)
-            if message is None:
+            message = self.conversations.rated_message(uow, customer, message_id)
+            if message is None or message.id is None:
                 return None
-            conversation = message.conversation
+            conversation = uow.repo.conversation(message.conversation_id)
+            assert conversation is not None and conversation.id is not None
             existing = uow.repo.feedback_for([message.id]).get(message.id)
             if existing is None:
-                uow.session.add(Feedback(message_id=message.id, helpful=helpful, at=at,
-                                         stage=conversation.stage))  # fmt: skip
+                uow.repo.add_feedback(Feedback(message_id=message.id, helpful=helpful, at=at,
+                                               stage=conversation.stage))  # fmt: skip
             else:
                 existing.helpful, existing.at = helpful, at
             customer.last_seen = at
             language = customer.locale or self.default_locale
             escalation = None
             if helpful:
-                if conversation.status == OPEN:
-                    conversation.status = RESOLVED
-                    conversation.resolution = SELF_SERVICE
+                if conversation.status == ConversationStatus.OPEN:
+                    conversation.status = ConversationStatus.RESOLVED
+                    conversation.resolution = Resolution.SELF_SERVICE
                     conversation.resolved_at = at
-                text, decision = say("helpful", language), "helpful"
+                text, decision = say(Phrase.HELPFUL, language), Decision.HELPFUL
             else:
-                uow.flush()
-                assessment = self._assess(uow, conversation, at)
-                escalation, _ = self._act_on(uow, conversation, assessment, at)
-                text, decision = say("not_helpful", language), "not_helpful"
+                assessment = self.escalator.assess(uow, conversation, at)
+                escalation, _ = self.escalator.act_on(uow, conversation, assessment, at)
+                text, decision = say(Phrase.NOT_HELPFUL, language), Decision.NOT_HELPFUL
                 if escalation is not None:
-                    text = say(HANDOVER, language)
+                    text = say(Phrase.HANDOVER, language)
             conversation.last_activity_at = at
             reply = Reply(
                 conversation.id, decision, text, language, conversation.stage, escalation=escalation
@@ -266,20 +254,18 @@ class Desk(ConversationSteps):
         self, who: CustomerRef, *, at: datetime, channel: str, thread_ts: str = ""
     ) -> Reply:
         """The customer asked for a person: escalate whatever the stage."""
+        steps = self.conversations
         with self.store.unit_of_work() as uow:
-            customer = self._customer(uow, who, at, None)
-            conversation = self._conversation(uow, customer, channel, thread_ts, at)
+            customer = steps.customer(uow, who, at, None)
+            conversation = steps.conversation(uow, customer, channel, thread_ts, at)
             language = customer.locale or self.default_locale
-            self._add_message(
-                uow, conversation, CUSTOMER, "(asked to talk to a person)", at,
-                decision=HUMAN_REQUEST, language=language,
-            )  # fmt: skip
-            assessment = self._assess(uow, conversation, at)
-            escalation, _ = self._act_on(uow, conversation, assessment, at)
-            reply = self._reply(
-                uow, conversation, HANDOVER, say(HANDOVER, language), language,
-                escalation=escalation, at=at,
-            )  # fmt: skip
+            steps.add_message(uow, conversation, Role.CUSTOMER, "(asked to talk to a person)", at,
+                              decision=Decision.HUMAN, language=language)  # fmt: skip
+            assessment = self.escalator.assess(uow, conversation, at)
+            escalation, _ = self.escalator.act_on(uow, conversation, assessment, at)
+            reply = steps.reply(uow, conversation, Decision.HANDOVER,
+                                say(Phrase.HANDOVER, language), language, escalation=escalation,
+                                at=at)  # fmt: skip
             uow.commit()
             return reply
 
@@ -292,53 +278,41 @@ class Desk(ConversationSteps):
         events: list[TimerEvent] = []
         with self.store.unit_of_work() as uow:
             for conversation in uow.repo.stale_open_conversations(now - CONVERSATION_IDLE):
-                conversation.status, conversation.resolution = RESOLVED, ABANDONED
+                conversation.status = ConversationStatus.RESOLVED
+                conversation.resolution = Resolution.ABANDONED
                 conversation.resolved_at = conversation.last_activity_at
             for conversation in uow.repo.quiet_open_conversations(
                 now - CONVERSATION_IDLE, quiet_since
             ):
-                assessment = self._assess(uow, conversation, now)
-                escalation, _ = self._act_on(uow, conversation, assessment, now)
-                if escalation is not None and escalation.new:
-                    language = conversation.customer.locale or self.default_locale
-                    self._reply(uow, conversation, HANDOVER, say(HANDOVER, language), language,
-                                at=now)  # fmt: skip
-                    events.append(
-                        TimerEvent(
-                            conversation.id,
-                            conversation.channel,
-                            conversation.thread_ts,
-                            escalation,
-                            say(HANDOVER, language),
-                        )
-                    )
+                assessment = self.escalator.assess(uow, conversation, now)
+                escalation, _ = self.escalator.act_on(uow, conversation, assessment, now)
+                if escalation is None or not escalation.new:
+                    continue
+                assert conversation.id is not None
+                customer = uow.repo.customer_by_id(conversation.customer_id)
+                language = (customer.locale if customer else None) or self.default_locale
+                text = say(Phrase.HANDOVER, language)
+                self.conversations.reply(uow, conversation, Decision.HANDOVER, text, language,
+                                         at=now)  # fmt: skip
+                events.append(TimerEvent(conversation.id, conversation.channel,
+                                         conversation.thread_ts, escalation, text))  # fmt: skip
             uow.commit()
         return events
 
-    def set_stage(self, who: CustomerRef, stage: str, *, actor: str, at: datetime) -> str:
-        """An agent or lead sets a customer's stage by hand; returns the previous stage."""
+    def set_stage(self, who: CustomerRef, stage: str, *, actor: Actor, at: datetime) -> str:
+        """A team lead sets a customer's stage by hand; returns the previous stage."""
+        require_lead(actor)
         if stage not in self.model:
             raise UnknownStageError(stage, self.model.ids)
         with self.store.unit_of_work() as uow:
             customer, _ = uow.repo.get_or_create_customer(
                 who.team_id, who.user_id, self.model.default_stage, at
             )
-            previous = customer.stage
-            customer.stage, customer.stage_source = stage, MANUAL
+            assert customer.id is not None
             conversation = uow.repo.latest_conversation(customer.id)
-            if conversation is not None and conversation.status != RESOLVED:
+            if conversation is not None and conversation.status != ConversationStatus.RESOLVED:
                 conversation.stage = stage
-            uow.session.add(
-                StageChange(
-                    customer_id=customer.id,
-                    conversation_id=conversation.id if conversation else None,
-                    from_stage=previous,
-                    to_stage=stage,
-                    reason=f"set by hand by {actor}",
-                    source=MANUAL,
-                    actor=actor,
-                    at=at,
-                )
-            )
+            previous = self.stages.set_by_hand(uow, customer, conversation, stage,
+                                               actor.user_id, at)  # fmt: skip
             uow.commit()
             return previous

@@ -1,15 +1,24 @@
-"""The terminal chat: talk to the desk as a customer, interactively or from piped lines."""
+"""`supportbot chat` and `supportbot ask`: talk to the desk as a customer in the terminal,
+interactively or from piped lines."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.desk import CustomerRef, Desk, History, Reply
-from bot.phrasebook import say
-from knowledge_base.search import ANSWER
+from bot.bootstrap import build_desk
+from bot.cli.errors import CommandError
+from bot.config import Settings
+from bot.service.desk import Desk
+from bot.service.outcomes import CustomerRef, History, Reply
+from bot.service.phrasebook import say
+from bot.service.vocabulary import Decision, Phrase
+
+DEFAULT_USER = "terminal"
 
 HELP = """Commands:
   /helpful       the last answer helped
@@ -20,6 +29,60 @@ HELP = """Commands:
 Anything else is a question for the knowledge base."""
 
 INDENT = "     "
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `chat` and `ask` to the command line."""
+    chat = commands.add_parser(
+        "chat",
+        help="talk to the desk as a customer in the terminal (no Slack needed)",
+        description="A terminal conversation as a customer. Reads one message a line, from the "
+        "keyboard or piped from a file. Commands: /helpful, /not-helpful, /human, /help, /quit.",
+    )
+    chat.add_argument("--user", default=DEFAULT_USER, help="customer id (default: %(default)s)")
+    chat.add_argument("--lang", help="the customer's language, e.g. en, it, de, pl")
+    chat.set_defaults(handler=cmd_chat)
+
+    ask = commands.add_parser(
+        "ask", help="ask one question and print the answer", description="One question, one answer."
+    )
+    ask.add_argument("question", nargs="+", help="the question")
+    ask.add_argument("--user", default=DEFAULT_USER, help="customer id (default: %(default)s)")
+    ask.add_argument("--lang", help="the customer's language, e.g. en, it, de, pl")
+    ask.set_defaults(handler=cmd_ask)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    desk = build_desk(settings)
+    interactive = sys.stdin.isatty()
+    chat = TerminalChat(
+        desk, CustomerRef(args.user), sys.stdout, locale=args.lang, echo=not interactive
+    )
+    chat.greet()
+    if interactive:
+        chat.run(_prompted_lines())
+    else:
+        chat.run(sys.stdin)
+    return 0
+
+
+def _prompted_lines() -> Iterator[str]:
+    while True:
+        try:
+            yield input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    question = " ".join(args.question).strip()
+    if not question:
+        raise CommandError('ask: give a question, e.g. supportbot ask "how can I pay?"', 2)
+    desk = build_desk(settings)
+    chat = TerminalChat(desk, CustomerRef(args.user), sys.stdout, locale=args.lang)
+    chat.handle(question)
+    return 0
 
 
 def now_utc() -> datetime:
@@ -77,7 +140,7 @@ class TerminalChat:
         elif command in ("/helpful", "/not-helpful"):
             reply = self.desk.record_feedback(self.who, command == "/helpful", at=self.clock())
             if reply is None:
-                self._bot(say("nothing_to_rate", self.locale))
+                self._bot(say(Phrase.NOTHING_TO_RATE, self.locale))
             else:
                 self._show(reply)
         elif command == "/human":
@@ -101,7 +164,7 @@ class TerminalChat:
         return True
 
     def _show(self, reply: Reply) -> None:
-        if reply.decision == ANSWER and reply.article is not None:
+        if reply.decision == Decision.ANSWER and reply.article is not None:
             self._bot(f"{reply.article.title}\n{reply.text}")
         else:
             self._bot(reply.text)
@@ -120,7 +183,7 @@ class TerminalChat:
             self._print(f"{INDENT}!! {label} (escalation #{reply.escalation.id}): {reasons}")
         elif reply.offer_human:
             self._print(f"{INDENT}(type /human to talk to a person)")
-        elif reply.decision == ANSWER:
+        elif reply.decision == Decision.ANSWER:
             self._print(f"{INDENT}Did this help? /helpful or /not-helpful")
 
     def _bot(self, text: str) -> None:

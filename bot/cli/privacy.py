@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import Counter
 from datetime import UTC, datetime
 
+from bot.bootstrap import open_store
+from bot.cli.durations import duration_argument
 from bot.config import Settings
-from bot.durations import duration_argument
-from bot.privacy import forget, purge
-from bot.store.unit_of_work import Store
-
-USER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+from bot.service.errors import InvalidUserIdError
+from bot.service.privacy import Privacy
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    """Add `forget` and `purge` to the command line."""
     forgetting = commands.add_parser(
         "forget",
         help="delete everything held about one customer",
@@ -42,17 +41,18 @@ def _report(counts: Counter) -> str:
 
 
 def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
-    if not USER_ID.match(args.user_id):
-        print(f"supportbot: forget: {args.user_id!r} is not a user id", file=sys.stderr)
+    try:
+        deleted = Privacy(open_store(settings)).forget(args.user_id)
+    except InvalidUserIdError as exc:
+        print(f"supportbot: forget: {exc}", file=sys.stderr)
         return 2
-    store = Store.open(settings.database_url)
-    print(f"Deleted for {args.user_id}: {_report(forget(store, args.user_id))}.")
+    print(f"Deleted for {args.user_id}: {_report(deleted)}.")
     return 0
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     before = datetime.now(UTC) - args.older_than
-    store = Store.open(settings.database_url)
+    deleted = Privacy(open_store(settings)).purge(before)
     print(f"Deleted what was last active before {before:%Y-%m-%d %H:%M} UTC: "
-          f"{_report(purge(store, before))}.")  # fmt: skip
+          f"{_report(deleted)}.")  # fmt: skip
     return 0

@@ -6,102 +6,33 @@ thread reply, a forged request) meets the same rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-
-from bot.store.models import (
-    AGENT,
-    BY_AGENT,
-    CLAIMED,
-    OPEN,
-    RESOLVED,
-    Conversation,
-    Escalation,
-    Message,
+from bot.service.actors import Actor, require_staff
+from bot.service.errors import NotAllowedError, NotFoundError
+from bot.service.knowledge import KnowledgeHolder
+from bot.service.outcomes import Card, ClaimResult, Relay
+from bot.service.ports import Store, UnitOfWork
+from bot.service.records import Conversation, Escalation, Message
+from bot.service.vocabulary import (
+    ConversationStatus,
+    Decision,
+    EscalationStatus,
+    Resolution,
+    Role,
 )
-from bot.store.unit_of_work import Store, UnitOfWork
-from knowledge_base import Article, KnowledgeBase
 from lifecycle import StageModel
 
 RECENT_MESSAGES = 6
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who pressed a button or typed a command, and what they are allowed to be."""
-
-    user_id: str
-    is_agent: bool = False
-    is_lead: bool = False
-
-    @property
-    def is_staff(self) -> bool:
-        return self.is_agent or self.is_lead
-
-
-class NotAllowedError(PermissionError):
-    """The actor may not do this; the message is fit to show them."""
-
-
-class NotFoundError(LookupError):
-    """The escalation or article does not exist (any more)."""
-
-
-@dataclass(frozen=True)
-class Card:
-    """What an escalation card shows an agent."""
-
-    escalation_id: int
-    status: str
-    customer_user: str
-    customer_team: str
-    stage: str
-    stage_name: str
-    reasons: tuple[str, ...]
-    signals: tuple[str, ...]
-    recent: tuple[tuple[str, str], ...]  # (role, redacted text), oldest first
-    articles_tried: tuple[tuple[str, str], ...]  # (id, title)
-    assigned_agent: str | None
-    customer_channel: str
-    customer_thread: str
-    agent_channel: str | None
-    agent_thread_ts: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    won: bool
-    holder: str | None  # who has it now
-    card: Card
-
-
-@dataclass(frozen=True)
-class Relay:
-    """A message to deliver to a customer on an agent's behalf."""
-
-    channel: str
-    thread_ts: str
-    text: str
-    agent: str
-    message_id: int  # the stored agent message: one delivery per message
-    article: Article | None = None
-
-
 class Handoff:
     """Use cases of support agents and leads on escalations."""
 
-    def __init__(self, store: Store, kb_of: Callable[[], KnowledgeBase], model: StageModel) -> None:
+    def __init__(self, store: Store, knowledge: KnowledgeHolder, model: StageModel) -> None:
         self.store = store
-        self._kb_of = kb_of  # the desk's current knowledge base (it may be reloaded)
+        self.knowledge = knowledge  # shared with the desk: a reload reaches both
         self.model = model
-
-    @property
-    def kb(self) -> KnowledgeBase:
-        return self._kb_of()
 
     def card(self, escalation_id: int) -> Card:
         with self.store.unit_of_work() as uow:
@@ -116,22 +47,12 @@ class Handoff:
 
     def claim(self, escalation_id: int, actor: Actor, at: datetime) -> ClaimResult:
         """Atomically give the escalation to `actor`; when two click, exactly one wins."""
-        if not actor.is_staff:
-            raise NotAllowedError("Only support agents can claim a conversation.")
+        require_staff(actor, "Only support agents can claim a conversation.")
         with self.store.unit_of_work() as uow:
             self._escalation(uow, escalation_id)
-            won = uow.session.execute(
-                update(Escalation)
-                .where(Escalation.id == escalation_id, Escalation.status == OPEN)
-                .values(status=CLAIMED, assigned_agent=actor.user_id, claimed_at=at)
-                .execution_options(synchronize_session=False)
-            ).rowcount == 1  # fmt: skip
-            escalation = uow.session.get(Escalation, escalation_id, populate_existing=True)
-            assert escalation is not None
+            won, escalation = uow.repo.claim_escalation(escalation_id, actor.user_id, at)
             if won:
-                conversation = uow.session.get(Conversation, escalation.conversation_id)
-                assert conversation is not None
-                conversation.status = CLAIMED
+                self._conversation(uow, escalation).status = ConversationStatus.CLAIMED
             card = self._card(uow, escalation)
             uow.commit()
             return ClaimResult(won, escalation.assigned_agent, card)
@@ -141,11 +62,11 @@ class Handoff:
         with self.store.unit_of_work() as uow:
             escalation = self._escalation(uow, escalation_id)
             self._check_holder(escalation, actor)
-            if escalation.status != RESOLVED:
-                escalation.status, escalation.resolved_at = RESOLVED, at
-                conversation = uow.session.get(Conversation, escalation.conversation_id)
-                assert conversation is not None
-                conversation.status, conversation.resolution = RESOLVED, BY_AGENT
+            if escalation.status != EscalationStatus.RESOLVED:
+                escalation.status, escalation.resolved_at = EscalationStatus.RESOLVED, at
+                conversation = self._conversation(uow, escalation)
+                conversation.status = ConversationStatus.RESOLVED
+                conversation.resolution = Resolution.BY_AGENT
                 conversation.resolved_at = at
             card = self._card(uow, escalation)
             uow.commit()
@@ -160,14 +81,14 @@ class Handoff:
             escalation = uow.repo.escalation_by_thread(channel, thread_ts)
             if (
                 escalation is None
-                or escalation.status != CLAIMED
+                or escalation.status != EscalationStatus.CLAIMED
                 or escalation.assigned_agent != author
             ):
                 return None
-            conversation = uow.session.get(Conversation, escalation.conversation_id)
-            assert conversation is not None
+            conversation = self._conversation(uow, escalation)
             stored = self._store_agent_message(uow, conversation, text, at)
             uow.commit()
+            assert stored.id is not None
             return Relay(conversation.channel, conversation.thread_ts, text, author, stored.id)
 
     def send_article(
@@ -179,8 +100,7 @@ class Handoff:
     ) -> Relay:
         """An agent sends a knowledge-base article to the customer of their escalation, worded
         exactly as the customer would get it in their language."""
-        if not actor.is_staff:
-            raise NotAllowedError("Only support agents can send articles to customers.")
+        require_staff(actor, "Only support agents can send articles to customers.")
         with self.store.unit_of_work() as uow:
             if escalation_id is None:
                 held = uow.repo.claimed_by(actor.user_id)
@@ -193,13 +113,14 @@ class Handoff:
             else:
                 escalation = self._escalation(uow, escalation_id)
             self._check_holder(escalation, actor)
-            conversation = uow.session.get(Conversation, escalation.conversation_id)
-            assert conversation is not None
-            article = self.kb.get(article_id, conversation.customer.locale)
+            conversation = self._conversation(uow, escalation)
+            customer = uow.repo.customer_by_id(conversation.customer_id)
+            article = self.knowledge.kb.get(article_id, customer.locale if customer else None)
             if article is None or not article.is_public:
                 raise NotFoundError(f"There is no public article {article_id!r}.")
             stored = self._store_agent_message(uow, conversation, article.answer, at, article.id)
             uow.commit()
+            assert stored.id is not None
             return Relay(
                 conversation.channel, conversation.thread_ts, article.answer, actor.user_id,
                 stored.id, article,
@@ -218,7 +139,9 @@ class Handoff:
 
     def open_cards(self) -> list[Card]:
         with self.store.unit_of_work() as uow:
-            return [self._card(uow, e) for e in uow.repo.escalations_with_status(OPEN)]
+            return [
+                self._card(uow, e) for e in uow.repo.escalations_with_status(EscalationStatus.OPEN)
+            ]
 
     def due_reminders(self, now: datetime, after: timedelta) -> list[Card]:
         """Unclaimed escalations waiting longer than `after` since raised or last reminded;
@@ -235,18 +158,23 @@ class Handoff:
 
     @staticmethod
     def _check_holder(escalation: Escalation, actor: Actor) -> None:
-        if not actor.is_staff:
-            raise NotAllowedError("Only support agents can do that.")
+        require_staff(actor, "Only support agents can do that.")
         holder = escalation.assigned_agent
         if holder and holder != actor.user_id and not actor.is_lead:
             raise NotAllowedError(f"<@{holder}> has this conversation; ask them or a lead.")
 
     @staticmethod
     def _escalation(uow: UnitOfWork, escalation_id: int) -> Escalation:
-        escalation = uow.session.get(Escalation, escalation_id)
+        escalation = uow.repo.escalation(escalation_id)
         if escalation is None:
             raise NotFoundError(f"Escalation {escalation_id} does not exist.")
         return escalation
+
+    @staticmethod
+    def _conversation(uow: UnitOfWork, escalation: Escalation) -> Conversation:
+        conversation = uow.repo.conversation(escalation.conversation_id)
+        assert conversation is not None, f"escalation {escalation.id} lost its conversation"
+        return conversation
 
     @staticmethod
     def _store_agent_message(
@@ -256,35 +184,43 @@ class Handoff:
         at: datetime,
         article_id: str | None = None,
     ) -> Message:
-        message = Message(conversation=conversation, role=AGENT, text=text, created_at=at,
-                          article_id=article_id, decision="agent")  # fmt: skip
-        uow.session.add(message)
+        assert conversation.id is not None
+        message = uow.repo.add_message(
+            Message(
+                conversation_id=conversation.id,
+                role=Role.AGENT,
+                text=text,
+                created_at=at,
+                article_id=article_id,
+                decision=Decision.AGENT,
+            )  # fmt: skip
+        )
         conversation.last_activity_at = max(conversation.last_activity_at, at)
-        uow.flush()
         return message
 
     def _card(self, uow: UnitOfWork, escalation: Escalation) -> Card:
-        conversation = uow.session.get(Conversation, escalation.conversation_id)
-        assert conversation is not None
+        conversation = self._conversation(uow, escalation)
+        customer = uow.repo.customer_by_id(conversation.customer_id)
+        assert customer is not None and conversation.id is not None and escalation.id is not None
         messages = uow.repo.messages(conversation.id)
-        recent = tuple((m.role, m.text) for m in messages if m.role != "bot")[-RECENT_MESSAGES:]
+        recent = tuple((m.role, m.text) for m in messages if m.role != Role.BOT)
         tried: dict[str, str] = {}
         for message in messages:
-            if message.role == "bot" and message.article_id:
-                found = self.kb.get(message.article_id, message.language)
+            if message.role == Role.BOT and message.article_id:
+                found = self.knowledge.kb.get(message.article_id, message.language)
                 tried[message.article_id] = found.title if found else message.article_id
         stage = escalation.stage
         name = self.model.stage(stage).name() if stage in self.model else stage
         return Card(
             escalation_id=escalation.id,
             status=escalation.status,
-            customer_user=conversation.customer.user_id,
-            customer_team=conversation.customer.team_id,
+            customer_user=customer.user_id,
+            customer_team=customer.team_id,
             stage=stage,
             stage_name=name,
             reasons=tuple(escalation.reasons),
             signals=tuple(escalation.signals),
-            recent=recent,
+            recent=recent[-RECENT_MESSAGES:],
             articles_tried=tuple(tried.items()),
             assigned_agent=escalation.assigned_agent,
             customer_channel=conversation.channel,

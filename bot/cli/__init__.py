@@ -1,0 +1,79 @@
+"""The `supportbot` command line: one module per command group, named for the command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import OperationalError
+
+from bot.cli import chat, db, kb, privacy, replay, run, stats
+from bot.cli.errors import CommandError
+from bot.config import Settings, SettingsError, configure_logging, load_settings
+from bot.store.database import SchemaError
+from knowledge_base.yaml_lines import KnowledgeBaseError
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supportbot",
+        description="Slack support assistant: self-service answers from one knowledge base, "
+        "lifecycle stages, and escalation to a person. Settings come from the environment "
+        "and an optional .env file (see .env.example).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    for group in (chat, db, kb, replay, stats, run, privacy):
+        group.register(commands)
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `supportbot` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace, Settings], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        return _usage(parser)
+    try:
+        settings = load_settings()
+        configure_logging(settings)
+        return handler(args, settings)
+    except SettingsError as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return 2
+    except KnowledgeBaseError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"supportbot: {len(exc.problems)} problem(s); nothing was started", file=sys.stderr)
+        return 1
+    except SchemaError as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        print(f"supportbot: DATABASE_URL: cannot use the database: {reason}", file=sys.stderr)
+        return 1
+    except CommandError as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

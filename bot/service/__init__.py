@@ -1,0 +1,1 @@
+"""The use cases, Slack-free and SQL-free: customer desk, handoff, reports, privacy."""

@@ -1,0 +1,102 @@
+"""Tagging a conversation's lifecycle stage, from messages or by hand, with the reason kept."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.service.ports import UnitOfWork
+from bot.service.records import Conversation, Customer, StageChange
+from bot.service.vocabulary import StageSource
+from knowledge_base import Article
+from lifecycle import StageModel, StageTagger, StuckDetector
+from lifecycle.rules import PAYMENT_FAILURE
+from lifecycle.tagging import StageDecision, StageEvidence
+
+SIGNAL = "signal"  # stage evidence that comes from a stuck signal
+SIGNAL_WEIGHT = 0.7
+
+
+class StageKeeper:
+    """Moves customers and their conversations between stages, recording each move."""
+
+    def __init__(self, model: StageModel, tagger: StageTagger, detector: StuckDetector) -> None:
+        self.model = model
+        self.tagger = tagger
+        self.detector = detector
+
+    def retag(
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        conversation: Conversation,
+        text: str,
+        article: Article | None,
+        at: datetime,
+    ) -> StageDecision:
+        """Tag the stage from the message, the article it matched and its stuck signals."""
+        evidence = self.tagger.evidence(
+            text, article.stages if article else (), article.id if article else ""
+        )
+        if any(s.id == PAYMENT_FAILURE for s in self.detector.text_signals(text)):
+            # A failing payment is a buyer's problem, whatever words it came in.
+            evidence.append(
+                StageEvidence(self.model.purchase_stage, SIGNAL_WEIGHT, SIGNAL, "payment problem")
+            )
+        decision = self.tagger.decide(
+            conversation.stage, evidence, established=customer.stage_source != StageSource.DEFAULT
+        )
+        if decision.changed:
+            self.move(uow, customer, conversation, decision.stage, decision.reason, at)
+        return decision
+
+    @staticmethod
+    def move(
+        uow: UnitOfWork,
+        customer: Customer,
+        conversation: Conversation,
+        stage: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        """Move the conversation and its customer to `stage`, as the tagger decided."""
+        assert customer.id is not None
+        uow.repo.add_stage_change(
+            StageChange(
+                customer_id=customer.id,
+                conversation_id=conversation.id,
+                from_stage=conversation.stage,
+                to_stage=stage,
+                reason=reason,
+                source=StageSource.AUTO,
+                at=at,
+            )  # fmt: skip
+        )
+        conversation.stage = customer.stage = stage
+        customer.stage_source = StageSource.AUTO
+
+    @staticmethod
+    def set_by_hand(
+        uow: UnitOfWork,
+        customer: Customer,
+        conversation: Conversation | None,
+        stage: str,
+        actor: str,
+        at: datetime,
+    ) -> str:
+        """A person sets the stage; returns the one before."""
+        assert customer.id is not None
+        previous = customer.stage
+        customer.stage, customer.stage_source = stage, StageSource.MANUAL
+        uow.repo.add_stage_change(
+            StageChange(
+                customer_id=customer.id,
+                conversation_id=conversation.id if conversation else None,
+                from_stage=previous,
+                to_stage=stage,
+                reason=f"set by hand by {actor}",
+                source=StageSource.MANUAL,
+                actor=actor,
+                at=at,
+            )  # fmt: skip
+        )
+        return previous
