@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import text as sql_text
+from sqlalchemy.ext.mutable import MutableList
 
 from bot.service.vocabulary import (
     ConversationStatus,
@@ -154,8 +155,9 @@ escalations = Table(
         index=True,
     ),  # fmt: skip
     Column("stage", String(32), nullable=False),
-    Column("signals", JSON, nullable=False, default=list),
-    Column("reasons", JSON, nullable=False, default=list),
+    # MutableList: a list changed in place (`reasons.append(...)`) is saved, as in the fake.
+    Column("signals", MutableList.as_mutable(JSON()), nullable=False, default=list),
+    Column("reasons", MutableList.as_mutable(JSON()), nullable=False, default=list),
     Column("score", Float, nullable=False, default=0.0),
     Column(
         "status", String(16), nullable=False, default=EscalationStatus.OPEN.value, index=True
