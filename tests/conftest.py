@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -20,6 +21,14 @@ from bot.store.tables import metadata
 from bot.store.unit_of_work import Store
 
 POSTGRES_ENV = "SUPPORTBOT_TEST_POSTGRES_URL"
+
+# Property tests: a small profile for CI (bash .ci/run sets HYPOTHESIS_PROFILE=ci), a longer one
+# for local runs (the default), and `thorough` for a hunt: HYPOTHESIS_PROFILE=thorough pytest.
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+settings.register_profile("dev", max_examples=200, deadline=None)
+settings.register_profile("thorough", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
 

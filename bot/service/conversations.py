@@ -138,6 +138,8 @@ class Conversations:
             message_id=stored.id,
             article=article,
             suggestions=tuple(suggestions),
+            channel=conversation.channel,
+            thread_ts=conversation.thread_ts,
             **extra,  # type: ignore[arg-type]
         )
 
@@ -172,6 +174,8 @@ class Conversations:
             article=article,
             suggestions=suggestions,
             escalation=info,
+            channel=conversation.channel,
+            thread_ts=conversation.thread_ts,
         )
 
     @staticmethod

@@ -245,8 +245,10 @@ class Desk:
                     text = say(Phrase.HANDOVER, language)
             conversation.last_activity_at = at
             reply = Reply(
-                conversation.id, decision, text, language, conversation.stage, escalation=escalation
-            )
+                conversation.id, decision, text, language, conversation.stage,
+                escalation=escalation, channel=conversation.channel,
+                thread_ts=conversation.thread_ts, rated_message_id=message.id,
+            )  # fmt: skip
             uow.commit()
             return reply
 

@@ -23,3 +23,7 @@ class UnknownStageError(ValueError):
 
 class InvalidUserIdError(ValueError):
     """Not something a Slack user id can be."""
+
+
+# Refusals a person can be told about: normal outcomes, not failures.
+REFUSALS = (NotAllowedError, NotFoundError, UnknownStageError)

@@ -49,6 +49,10 @@ class Reply:
     stage_reason: str = ""
     escalation: EscalationInfo | None = None
     offer_human: bool = False
+    # Where the conversation lives, as stored: replies go there, whatever a payload claims.
+    channel: str = ""
+    thread_ts: str = ""
+    rated_message_id: int | None = None  # for feedback outcomes: the answer that was rated
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ class Sender:
                 if uow.outbox.claim(row_id, self.worker, now, LEASE):
                     chosen.append(row_id)
                     if status == OutboxStatus.SENDING:
-                        # Its sender died mid-call: Slack may have the message already.
+                        # Its sender died mid-call, or Slack never answered: Slack may have
+                        # the message already.
                         with self._lock:
                             self._resumed.add(row_id)
                 if len(chosen) >= limit:
@@ -130,8 +131,10 @@ class Sender:
             self._failed(row_id, exc)
             return
         except OSError as exc:  # connection refused, reset, timed out
+            # Slack may have posted it before the connection broke: the outcome is unknown.
             detail = str(exc)
-            self._settle(row_id, lambda attempts: retry.after_connection_error(attempts, detail))
+            self._settle(row_id, lambda attempts: retry.after_connection_error(attempts, detail),
+                         unsure=True)  # fmt: skip
             return
         self._mark_sent(row_id, data)
 
@@ -178,13 +181,16 @@ class Sender:
         if not verdict.retry:
             log.error("Slack refused outbox row %s (%s); kept as failed", row_id, verdict.reason)
 
-    def _settle(self, row_id: int, judge: Callable[[int], retry.Verdict]) -> retry.Verdict:
-        """Apply the retry policy's verdict on a failed attempt to the row."""
+    def _settle(
+        self, row_id: int, judge: Callable[[int], retry.Verdict], unsure: bool = False
+    ) -> retry.Verdict:
+        """Apply the retry policy's verdict on a failed attempt to the row; `unsure` when
+        Slack may have done it anyway (no answer came back)."""
         with self.store.unit_of_work() as uow:
             row = uow.outbox.call(row_id)
             verdict = judge(row.attempts)
             if verdict.retry:
-                self._retry(uow, row, verdict.delay, verdict.reason)
+                self._retry(uow, row, verdict.delay, verdict.reason, unsure=unsure)
             else:
                 row.status, row.error = OutboxStatus.FAILED, verdict.reason
                 row.attempts += 1
@@ -192,7 +198,7 @@ class Sender:
         return verdict
 
     def _retry(self, uow: UnitOfWork, row: OutboxMessage, delay: timedelta, reason: str,
-               count: bool = True) -> None:  # fmt: skip
+               count: bool = True, unsure: bool = False) -> None:  # fmt: skip
         if count:
             row.attempts += 1
         row.error = reason
@@ -200,6 +206,13 @@ class Sender:
             row.status = OutboxStatus.FAILED
             log.error("giving up on outbox row %s (%s %s) after %s attempts: %s",
                       row.id, row.method, row.channel, row.attempts, reason)  # fmt: skip
+        elif unsure:
+            # Kept as being sent, its lease running out when the retry is due: whoever takes
+            # it next treats it as resumed and asks Slack whether it went out before posting.
+            row.status, row.claimed_until = OutboxStatus.SENDING, self.clock() + delay
+            row.next_attempt_at = self.clock() + delay
+            log.warning("outbox row %s: no answer from Slack (%s); will check and retry in "
+                        "%.0fs", row.id, reason, delay.total_seconds())  # fmt: skip
         else:
             row.status, row.claimed_until = OutboxStatus.PENDING, None
             row.next_attempt_at = self.clock() + delay

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.service.outcomes import Card, ConversationLine, CustomerProfile, Reply
+from bot.service.outcomes import Card, ClaimResult, ConversationLine, CustomerProfile, Reply
 from bot.service.phrasebook import say
 from bot.service.vocabulary import Audience, Decision, EscalationStatus, Phrase, Role
 from bot.slack.ids import Action, numbered
@@ -302,3 +302,12 @@ def home(role: Audience, *, report: Summary | None = None, held: Sequence[Card] 
             ),  # fmt: skip
         ]
     return {"type": "home", "blocks": _limit(blocks)}
+
+
+def claim_refusal(result: ClaimResult) -> str:
+    """Why a claim was not won, never naming nobody (`<@None>`)."""
+    if result.holder:
+        return f"<@{result.holder}> already has this conversation."
+    if result.card.status == EscalationStatus.RESOLVED:
+        return "This conversation was resolved already; nobody needs to claim it."
+    return "This conversation cannot be claimed right now."

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.service.records import Escalation
-from bot.service.vocabulary import OutboxStatus
+from bot.service.vocabulary import CardLink, OutboxStatus
 from bot.store.leases import lease_free, take_lease
 from bot.store.rows import InboundEvent, OutboxMessage
 
@@ -100,7 +100,17 @@ class OutboxRepository:
                 .over(partition_by=OutboxMessage.channel, order_by=OutboxMessage.id)
                 .label("rank"),
             )
-            .where(OutboxMessage.status.in_(UNSENT))
+            .outerjoin(Escalation, Escalation.id == OutboxMessage.escalation_id)
+            .where(
+                OutboxMessage.status.in_(UNSENT),
+                # A call that replies under or edits a card not posted yet is not in line:
+                # it would hold its channel's head, and the card itself, behind it, for good.
+                or_(
+                    OutboxMessage.card_link.is_(None),
+                    OutboxMessage.card_link == CardLink.POST,
+                    Escalation.agent_thread_ts.is_not(None),
+                ),
+            )
             .subquery()
         )  # fmt: skip
         rows = self.session.execute(

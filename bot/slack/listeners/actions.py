@@ -3,18 +3,24 @@ resolve and send articles. Every button checks who pressed it, in the service.""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
 
+from bot.service.errors import REFUSALS, NotFoundError
 from bot.service.outcomes import Card, CustomerRef
 from bot.service.phrasebook import say
 from bot.service.vocabulary import Phrase
+from bot.slack import views
 from bot.slack.context import SlackContext, now
 from bot.slack.ids import Action, matching
 from bot.slack.listeners.messages import answer
 
 log = logging.getLogger(__name__)
+Listener = Callable[[Ack, dict, dict], None]
 
 
 def _where(body: dict) -> tuple[str, str | None]:
@@ -35,7 +41,7 @@ def register(app: App, ctx: SlackContext) -> None:
         def listener(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
             ack()
             who = _customer(body, context)
-            channel, thread = _where(body)
+            channel, _ = _where(body)
             try:
                 message_id = int(action["value"])
             except (KeyError, ValueError):
@@ -48,7 +54,9 @@ def register(app: App, ctx: SlackContext) -> None:
                 ctx.client.chat_postEphemeral(channel=channel, user=who.user_id,
                                               text=say(Phrase.NOTHING_TO_RATE, None))  # fmt: skip
                 return
-            answer(ctx, reply, channel, thread, who.user_id)
+            # The conversation's own place, not the payload's: a button press cannot send the
+            # app's reply to another channel.
+            answer(ctx, reply, reply.channel or channel, reply.thread_ts or None, who.user_id)
 
         return listener
 
@@ -74,16 +82,13 @@ def register(app: App, ctx: SlackContext) -> None:
             answer(ctx, reply, channel, thread, who.user_id)
 
     @app.action(Action.CLAIM)
+    @refusals_answered(ctx)
     def on_claim(ack: Ack, body: dict, action: dict) -> None:
         ack()
         actor = ctx.directory.actor(body["user"]["id"])
-        result = ctx.handoff.claim(int(action["value"]), actor, now())
-        channel, _ = _where(body)
+        result = ctx.handoff.claim(_escalation_id(action), actor, now())
         if not result.won:
-            ctx.client.chat_postEphemeral(
-                channel=channel, user=actor.user_id,
-                text=f"<@{result.holder}> already has this conversation.",
-            )  # fmt: skip
+            _refuse(ctx, body, views.claim_refusal(result))
             return
         ctx.refresh_card(result.card)
         card = result.card
@@ -92,20 +97,59 @@ def register(app: App, ctx: SlackContext) -> None:
                  user_id=card.customer_user)  # fmt: skip
 
     @app.action(Action.RESOLVE)
+    @refusals_answered(ctx)
     def on_resolve(ack: Ack, body: dict, action: dict) -> None:
         ack()
         actor = ctx.directory.actor(body["user"]["id"])
-        card = ctx.handoff.resolve(int(action["value"]), actor, now())
+        card = ctx.handoff.resolve(_escalation_id(action), actor, now())
         ctx.refresh_card(card)
         ctx.send(_to_customer(card, say(Phrase.HANDED_BACK, _language(ctx, card))),
                  key=f"handed-back:{card.escalation_id}", user_id=card.customer_user)  # fmt: skip
 
     @app.action(matching(Action.SEND_ARTICLE))
+    @refusals_answered(ctx)
     def on_send_article(ack: Ack, body: dict, action: dict) -> None:
         ack()
         actor = ctx.directory.actor(body["user"]["id"])
         relay = ctx.handoff.send_article(actor, action.get("value", ""), now())
         ctx.deliver(relay)
+
+
+def refusals_answered(ctx: SlackContext) -> Callable[[Listener], Listener]:
+    """A refused press (not staff, not the holder, a gone escalation) is a normal outcome:
+    Slack got its 200 from `ack()`, the person gets an ephemeral reason, nothing is raised."""
+
+    def decorate(listener: Listener) -> Listener:
+        @functools.wraps(listener)
+        def answered(ack: Ack, body: dict, action: dict) -> None:
+            try:
+                listener(ack, body, action)
+            except REFUSALS as refused:
+                log.warning("refused %s for %s: %s", action.get("action_id"),
+                            (body.get("user") or {}).get("id"), refused)  # fmt: skip
+                _refuse(ctx, body, str(refused))
+
+        return answered
+
+    return decorate
+
+
+def _escalation_id(action: dict) -> int:
+    try:
+        return int(action.get("value", ""))
+    except ValueError:
+        raise NotFoundError("That button no longer points to an escalation.") from None
+
+
+def _refuse(ctx: SlackContext, body: dict, text: str) -> None:
+    channel, _ = _where(body)
+    user = (body.get("user") or {}).get("id")
+    if not channel or not user:
+        return
+    try:
+        ctx.client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as exc:
+        log.warning("could not tell %s why they were refused: %s", user, exc)
 
 
 def _to_customer(card: Card, text: str) -> dict:

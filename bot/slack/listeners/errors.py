@@ -8,11 +8,10 @@ import uuid
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from bot.service.errors import NotAllowedError, NotFoundError, UnknownStageError
+from bot.service.errors import REFUSALS
 from bot.slack.context import SlackContext
 
 log = logging.getLogger(__name__)
-EXPECTED = (NotAllowedError, NotFoundError, UnknownStageError)
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -20,7 +19,7 @@ def register(app: App, ctx: SlackContext) -> None:
     def on_error(error: Exception, body: dict) -> None:
         user = (body.get("user") or {}).get("id") or body.get("user_id")
         channel = (body.get("channel") or {}).get("id") or body.get("channel_id")
-        if isinstance(error, EXPECTED):
+        if isinstance(error, REFUSALS):
             # Refusals are worth a line: a forged or mistaken click shows up here.
             log.warning("refused for %s: %s", user, error)
             message = str(error)

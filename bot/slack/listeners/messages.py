@@ -107,6 +107,14 @@ def answer(
     params: dict = {"channel": channel, "text": text, "blocks": blocks}
     if thread:
         params["thread_ts"] = thread
-    ctx.send(params, key=f"reply:{reply.message_id}", user_id=user)
+    ctx.send(params, key=reply_key(reply), user_id=user)
     if reply.escalation is not None and reply.escalation.new:
         ctx.post_card(reply.escalation.id)
+
+
+def reply_key(reply: Reply) -> str:
+    """The outbox key of a reply: one per stored reply, or per rated answer and verdict for a
+    feedback outcome (which stores no reply of its own), so no two customers share one."""
+    if reply.message_id is not None:
+        return f"reply:{reply.message_id}"
+    return f"feedback:{reply.rated_message_id}:{reply.decision}"
