@@ -47,6 +47,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
+    if not url and os.environ.get("CI"):
+        # In CI a skipped PostgreSQL test would hide exactly the races SQLite cannot show.
+        pytest.fail(f"CI is set but {POSTGRES_ENV} is not: the PostgreSQL tests must run")
     if not url:
         pytest.skip(f"PostgreSQL tests skipped: set {POSTGRES_ENV} (bash .ci/run sets it)")
     return url

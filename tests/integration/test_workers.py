@@ -40,6 +40,8 @@ def race(work: Callable[[int], object]) -> list[object]:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    hung = [thread.name for thread in threads if thread.is_alive()]
+    assert not hung, f"threads still running after 60 s (a deadlock?): {hung}"
     assert not errors, errors
     return results
 

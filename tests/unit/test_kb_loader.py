@@ -107,3 +107,10 @@ def test_an_invalid_knowledge_base_raises_with_every_problem(tmp_path: Path) -> 
 
 def test_an_empty_folder_is_a_problem(tmp_path: Path) -> None:
     assert "no article files" in problems_of(tmp_path)[0]
+
+
+def test_an_unknown_top_level_field_is_reported_on_its_own(tmp_path: Path) -> None:
+    path = write(tmp_path, "kb.yaml", "version: 2\narticles:\n  - id: a\n    title: t\n"
+                 "    answer: x\n")  # fmt: skip
+    [problem] = problems_of(tmp_path)
+    assert problem.startswith(f"{path}:1: ") and "unknown top-level field 'version'" in problem
