@@ -190,7 +190,8 @@ class Sender:
             row = uow.outbox.call(row_id)
             verdict = judge(row.attempts)
             if verdict.retry:
-                self._retry(uow, row, verdict.delay, verdict.reason, unsure=unsure)
+                self._retry(uow, row, verdict.delay, verdict.reason, count=verdict.counts,
+                            unsure=unsure)  # fmt: skip
             else:
                 row.status, row.error = OutboxStatus.FAILED, verdict.reason
                 row.attempts += 1

@@ -24,6 +24,9 @@ class Verdict:
     retry: bool
     delay: timedelta  # before the next attempt (when retrying)
     reason: str
+    # Whether the attempt counts towards MAX_ATTEMPTS: a 429 does not, since Slack said when
+    # to come back, and a long rate limit must delay a reply, never drop it.
+    counts: bool = True
 
 
 def retry_after(headers: Mapping[str, object] | None) -> float | None:
@@ -51,8 +54,9 @@ def after_slack_error(
     """Slack answered with an error: retry transient ones, give up on the rest."""
     reason = f"HTTP {status} {error}".strip()
     if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
-        wait = retry_after(headers) if status == 429 else None
-        return Verdict(True, backoff(attempts, wait), reason)
+        if status == 429:
+            return Verdict(True, backoff(attempts, retry_after(headers)), reason, counts=False)
+        return Verdict(True, backoff(attempts), reason)
     return Verdict(False, timedelta(0), error or reason)
 
 

@@ -141,3 +141,28 @@ def test_claiming_a_resolved_or_unknown_escalation_never_names_nobody(running: R
         assert response.status == 200
     refusals = run.fake.wait_for("chat.postEphemeral", 3)
     assert all("None" not in r.params["text"] for r in refusals), refusals
+
+
+def test_a_long_rate_limit_delays_a_reply_but_never_drops_it(
+    parts: tuple[FakeSlack, Services, Outbox],
+) -> None:
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web import SlackResponse
+    from sqlalchemy import select
+
+    from bot.slack import retry
+    from bot.store.rows import OutboxMessage
+
+    fake, services, outbox = parts
+    outbox.add("chat.postMessage", {"channel": DM, "text": "patience"}, key="reply:9")
+    sender = Sender(services.store, WebClient("xoxb-t", base_url=fake.base_url), "w1", clock)
+    limited = SlackResponse(client=None, http_verb="POST", api_url="", req_args={},
+                            data={"ok": False, "error": "ratelimited"},
+                            headers={"Retry-After": "0"}, status_code=429)  # fmt: skip
+    with services.store.unit_of_work() as uow:
+        row_id = uow.session.scalar(select(OutboxMessage.id))
+    for _ in range(retry.MAX_ATTEMPTS + 5):
+        sender._failed(row_id, SlackApiError("ratelimited", limited))
+    with services.store.unit_of_work() as uow:
+        row = uow.outbox.call(row_id)
+        assert (row.status, row.attempts) == ("pending", 0)

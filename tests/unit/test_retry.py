@@ -35,3 +35,8 @@ def test_a_dropped_connection_is_always_retried() -> None:
 def test_a_call_is_given_up_after_the_last_attempt() -> None:
     assert not retry.exhausted(retry.MAX_ATTEMPTS - 1)
     assert retry.exhausted(retry.MAX_ATTEMPTS)
+
+
+def test_a_rate_limit_never_uses_up_a_calls_attempts() -> None:
+    assert not retry.after_slack_error(429, "ratelimited", 9, {"Retry-After": "1"}).counts
+    assert retry.after_slack_error(503, "", 9).counts
