@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from bot.cli import chat, db, kb, privacy, replay, run, stats
 from bot.cli.errors import CommandError
@@ -38,6 +38,26 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _not_utf8(args: argparse.Namespace) -> str | None:
+    """The first text argument that is not UTF-8, as a one-line problem; None if all are."""
+    for name, value in vars(args).items():
+        # Paths are left alone: a file name may be any bytes, and the OS takes them back as given.
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not _encodable(text):
+                return f"{name.replace('_', ' ')} {text!r} is not UTF-8 text"
+    return None
+
+
+def _encodable(text: str) -> bool:
+    # Bytes that are not UTF-8 reach sys.argv as lone surrogates, which no database or
+    # terminal takes: answer here rather than with a traceback from wherever they land.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `supportbot` console script."""
     parser = build_parser()
@@ -45,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace, Settings], int] | None = getattr(args, "handler", None)
     if handler is None:
         return _usage(parser)
+    problem = _not_utf8(args)
+    if problem is not None:
+        print(f"supportbot: {args.command}: {problem}", file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
         configure_logging(settings)
@@ -60,7 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return 1
-    except OperationalError as exc:
+    except DatabaseError as exc:
+        # The plain DatabaseError is SQLite's "file is not a database"; its subclasses other than
+        # OperationalError (constraint, data, programming errors) are bugs to show in full.
+        if type(exc) is not DatabaseError and not isinstance(exc, OperationalError):
+            raise
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         print(f"supportbot: DATABASE_URL: cannot use the database: {reason}", file=sys.stderr)
         return 1

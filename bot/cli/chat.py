@@ -62,17 +62,52 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     if interactive:
         chat.run(_prompted_lines())
     else:
-        chat.run(sys.stdin)
+        chat.run(stdin_lines("chat"))
     return 0
 
 
 def _prompted_lines() -> Iterator[str]:
+    number = 0
     while True:
+        number += 1
         try:
-            yield input("you> ")
+            line = input("you> ")
         except (EOFError, KeyboardInterrupt):
             print()
             return
+        except UnicodeDecodeError:
+            raise CommandError(_not_utf8("chat", number)) from None
+        # A terminal in a non-UTF-8 locale hands bad bytes over as lone surrogates instead.
+        if not _encodable(line):
+            raise CommandError(_not_utf8("chat", number))
+        yield line
+
+
+def stdin_lines(command: str) -> Iterator[str]:
+    """Standard input line by line; a line that is not UTF-8 stops `command`, naming the line."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already a text stream (replaced in-process)
+        yield from sys.stdin
+        return
+    # Decoded here, line by line: the text layer decodes whole chunks, so its error would come
+    # early and without the line, and in the C locale it lets bad bytes through as surrogates.
+    for number, raw in enumerate(buffer, start=1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CommandError(_not_utf8(command, number)) from None
+
+
+def _not_utf8(command: str, number: int) -> str:
+    return f"{command}: line {number} of standard input is not UTF-8 text"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

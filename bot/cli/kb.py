@@ -9,11 +9,12 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import yaml
 
+from bot.cli.chat import stdin_lines
 from bot.config import Settings
 from knowledge_base import Searcher, load_knowledge_base
 from knowledge_base.loader import ID_PATTERN, LOCALE_PATTERN, check_knowledge_base
@@ -108,7 +109,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     kb_path: Path = args.kb or settings.kb_path
     model = load_stage_model(settings.stage_model)
     searcher = Searcher(load_knowledge_base(kb_path, model.known_ids, settings.default_locale))
-    queries: Iterable[str] = args.queries or (line.rstrip("\n") for line in sys.stdin)
+    queries: Iterable[str] = args.queries or (
+        line.rstrip("\n") for line in stdin_lines("kb search")
+    )
     for query in queries:
         if not query.strip():
             continue
@@ -147,6 +150,9 @@ def _as_text(result: SearchResult) -> str:
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     source: Path = args.csv_file
     out: Path = args.out or source.with_suffix(".yaml")
+    if out.is_dir():
+        print(f"supportbot: {out} is a folder; give --out a file name", file=sys.stderr)
+        return 2
     if out.exists() and not args.force:
         print(f"supportbot: {out} exists; pass --force to overwrite it", file=sys.stderr)
         return 2
@@ -162,21 +168,30 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(problems)} problem(s); nothing was written", file=sys.stderr)
         return 1
     text = yaml.safe_dump({"articles": articles}, allow_unicode=True, sort_keys=False, width=100)
+    try:
+        _write_checked(out, text, model.known_ids)
+    except OSError as exc:
+        print(f"supportbot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"Wrote {len(articles)} article(s) to {out}")
+    return 0
+
+
+def _write_checked(out: Path, text: str, stages: Collection[str]) -> None:
+    """Write `text` to `out` only if it reads back as a valid knowledge base."""
     # Write beside the target and rename, so a crash never leaves half a file.
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
-        _, written_problems = check_knowledge_base(Path(temporary), model.known_ids)
+        _, written_problems = check_knowledge_base(Path(temporary), stages)
         if written_problems:  # a bug here must not produce an invalid knowledge base
             raise RuntimeError("; ".join(str(p) for p in written_problems))
         os.replace(temporary, out)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-    print(f"Wrote {len(articles)} article(s) to {out}")
-    return 0
 
 
 def read_csv_articles(source: Path, stages: Iterable[str]) -> tuple[list[dict], list[str]]:

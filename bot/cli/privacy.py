@@ -30,8 +30,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Delete conversations (with their messages, escalations and feedback) "
         "whose last activity is older than the period, and old Slack payloads.",
     )
+    # 0 is refused on purpose: "older than no time at all" would delete every conversation.
     purging.add_argument("--older-than", required=True, type=duration_argument,
-                         help="e.g. 365d, 90d")  # fmt: skip
+                         help="e.g. 365d, 90d: more than 0 and at most 365000d")  # fmt: skip
     purging.set_defaults(handler=cmd_purge)
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.bootstrap import load_domain, throwaway_services
-from bot.cli.durations import duration_argument
+from bot.cli.durations import duration_or_zero_argument
 from bot.config import Settings
 from bot.service.replay import ReplayInputError, read_scripts, replay
 
@@ -29,8 +29,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     player.add_argument(
         "--horizon",
         default="30m",
-        type=duration_argument,
-        help="silence after the last message before the final timer run (default: %(default)s)",
+        type=duration_or_zero_argument,
+        help="silence after the last message before the final timer run; 0 runs it at the "
+        "last message's time, at most 365000d (default: %(default)s)",
     )
     player.add_argument("--json", action="store_true", help="one JSON object per conversation")
     player.set_defaults(handler=cmd_replay)
@@ -38,8 +39,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     horizon = args.horizon
-    if not args.file.is_file():
+    # Checked before the knowledge base is loaded, so a typo in the name is answered at once.
+    if args.file.is_dir():
+        print(f"supportbot: {args.file} is a folder; give a .jsonl file", file=sys.stderr)
+        return 2
+    if not args.file.exists():
         print(f"supportbot: {args.file} does not exist", file=sys.stderr)
+        return 2
+    if not args.file.is_file():  # a device such as /dev/zero would be read for ever
+        print(f"supportbot: {args.file} is not a regular file", file=sys.stderr)
         return 2
     overrides = {}
     if args.kb:
@@ -49,7 +57,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     settings = replace(settings, **overrides)
     kb, model, detector = load_domain(settings)
     try:
-        scripts = read_scripts(args.file, model)
+        scripts = read_scripts(args.file, model, horizon=horizon)
     except ReplayInputError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

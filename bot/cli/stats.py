@@ -25,7 +25,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="The per-stage summary for conversations opened in the period.",
     )
     stats.add_argument("--since", default="7d", type=duration_argument,
-                       help="period, e.g. 1d, 7d, 30d (default: 7d)")  # fmt: skip
+                       help="period back from now, e.g. 1d, 7d, 30d: more than 0 and at most "
+                       "365000d (default: 7d)")  # fmt: skip
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.set_defaults(handler=cmd_stats)
 
