@@ -24,6 +24,15 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}$")
 YAML_SUFFIXES = {".yaml", ".yml"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
+# Control characters (C0, DEL, C1) but tab and newline, and lone surrogates: Slack shows none
+# of them, PostgreSQL refuses NUL and UTF-8 cannot carry a surrogate. Breaks become newlines.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]+")
+_BREAKS = re.compile("[\r\x0b\x0c\x85]")
+
+
+def without_controls(text: str) -> str:
+    """Text without the control characters Slack would not show; tabs and newlines stay."""
+    return _CONTROLS.sub("", _BREAKS.sub("\n", text.replace("\r\n", "\n")))
 
 
 def load_knowledge_base(
@@ -89,6 +98,10 @@ def _read_file(file: Path, problems: list[KbProblem]) -> list[LineMap]:
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(KbProblem(str(file), 1, f"cannot read file: {exc}"))
         return []
+    # Cleaned, not refused: the characters are invisible in an editor, so a writer could not
+    # see what to fix, and what was meant is plain once they are gone. Removed, not turned
+    # into line breaks, so every FILE:LINE still points where the writer's editor does.
+    text = _CONTROLS.sub("", text)
     if file.suffix.lower() in MARKDOWN_SUFFIXES:
         article = _read_markdown(file, text, problems)
         return [article] if article is not None else []
@@ -183,7 +196,7 @@ def _validate(
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             problem(key, f"{key!r} must be text")
             return ""
-        value = str(value).strip()
+        value = without_controls(str(value)).strip()  # YAML escapes: "\0", "\e", "\x07"
         if required and not value:
             problem(key, f"{key!r} is empty")
         return value
@@ -192,10 +205,12 @@ def _validate(
         value = raw.get(key)
         if value is None:
             return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            problem(key, f"{key!r} must be a list of non-empty texts")
-            return ()
-        return tuple(v.strip() for v in value)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            cleaned = tuple(without_controls(v).strip() for v in value)
+            if all(cleaned):
+                return cleaned
+        problem(key, f"{key!r} must be a list of non-empty texts")
+        return ()
 
     article_id = text("id", required=True)
     if article_id and not ID_PATTERN.match(article_id):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.service.outcomes import CustomerRef, Reply
+from bot.service.redaction import clean_incoming
 from bot.service.vocabulary import Decision
 from bot.slack import views
 from bot.slack.context import SlackContext, now
@@ -100,6 +101,7 @@ def answer(
     if reply.decision == Decision.RELAYED:
         escalation = ctx.handoff.open_escalation_id(reply.conversation_id)
         if escalation is not None and said:
+            said = clean_incoming(said)  # as the desk stored it: no card number for the agents
             ctx.to_card_thread(escalation, views.customer_message_for_agents(user, said),
                                key=f"to-agents:{reply.message_id}", user_id=user)  # fmt: skip
         return
