@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
 
 from bot.bootstrap import Services, build_services, reload_knowledge_base
+from bot.cli.errors import CommandError
 from bot.config import TRY_WITHOUT_SLACK, Settings, SettingsError, require_slack
+from bot.store.database import NotWritableError, check_writable
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +30,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         "health check at /healthz. Send SIGHUP to reload the knowledge base.",
     )
     run.add_argument("--http", action="store_true", help="serve HTTP instead of Socket Mode")
-    run.add_argument("--port", type=int, default=3000, help="HTTP port (default: %(default)s)")
+    # Checked by cmd_run, not argparse, so a bad value is one line like every other refusal.
+    run.add_argument("--port", default="3000", help="HTTP port (default: %(default)s)")
     run.add_argument("--host", default="0.0.0.0", help="HTTP address (default: %(default)s)")
     run.set_defaults(handler=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.slack.app import create_app, create_client, start_background
+    """Check the settings, the database and Slack, then serve until interrupted."""
+    from bot.slack.app import create_app, create_client, gateway_store, start_background
 
     socket_mode = not args.http
     if socket_mode and not settings.slack_app_token:
@@ -40,7 +47,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             f"or use `supportbot run --http`; {TRY_WITHOUT_SLACK}"
         )
     require_slack(settings, socket_mode)
+    host, port = _listen_address(args.host, args.port) if args.http else ("", 0)
     services = build_services(settings)
+    try:
+        check_writable(gateway_store(services).engine)
+    except NotWritableError as exc:
+        raise CommandError(f"DATABASE_URL: the database cannot be written ({exc})") from None
     client = create_client(settings)
     try:
         identity = _check_credentials(settings)
@@ -55,24 +67,47 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             f"{TRY_WITHOUT_SLACK}"
         ) from None
     app, ctx = create_app(settings, services, client)
-    _reload_on_sighup(services, settings)
-    background = start_background(ctx)
     who = f"{identity.get('user')} in {identity.get('team')}"
+    if args.http:
+        from bot.slack.server import create_server
+
+        try:
+            server = create_server(app, host, port)
+        except OSError as exc:
+            raise CommandError(
+                f"--host/--port: cannot listen on {host}:{port} ({exc.strerror or exc})", code=2
+            ) from None
+    background = start_background(ctx)
     try:
-        if args.http:
-            from bot.slack.server import serve
+        with _reload_on_sighup(services, settings):
+            if args.http:
+                print(f"supportbot: connected as {who}; serving http://{host}:{port}"
+                      "/slack/events (health: /healthz)", flush=True)  # fmt: skip
+                server.run()
+            else:
+                from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            print(f"supportbot: connected as {who}; serving http://{args.host}:{args.port}"
-                  "/slack/events (health: /healthz)", flush=True)  # fmt: skip
-            serve(app, args.host, args.port)
-        else:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            print(f"supportbot: connected as {who}; Socket Mode", flush=True)
-            SocketModeHandler(app, settings.slack_app_token).start()
+                print(f"supportbot: connected as {who}; Socket Mode", flush=True)
+                SocketModeHandler(app, settings.slack_app_token).start()
     finally:
         background.stop()
     return 0
+
+
+def _listen_address(host: str, raw_port: str) -> tuple[str, int]:
+    """The HTTP address to listen on, or one line saying what is wrong with it."""
+    try:
+        port = int(raw_port)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise CommandError(f"--port: expected a number from 1 to 65535, got {raw_port!r}", 2)
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CommandError(f"--host: cannot listen on {host!r} ({reason})", 2) from None
+    return host, port
 
 
 def _check_credentials(settings: Settings) -> dict:
@@ -91,14 +126,28 @@ def _check_credentials(settings: Settings) -> dict:
         sdk_log.setLevel(level)
 
 
-def _reload_on_sighup(services: Services, settings: Settings) -> None:
-    if not hasattr(signal, "SIGHUP"):
+@contextmanager
+def _reload_on_sighup(services: Services, settings: Settings) -> Iterator[None]:
+    """While inside, SIGHUP reloads the knowledge base on the reloader's thread."""
+    from bot.slack.reloading import Reloader
+
+    if not hasattr(signal, "SIGHUP"):  # Windows
+        yield
         return
+    reloader = Reloader(lambda: _reload(services, settings))
+    reloader.start()
+    # The handler only wakes the reloader: a reload inside it would run on the main thread
+    # (waitress's loop), stall every request and nest inside the next SIGHUP's handler.
+    previous = signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+        reloader.stop()
 
-    def reload(_signum: int, _frame: object) -> None:
-        problems = reload_knowledge_base(services, settings)
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        log.warning("knowledge base %s", "kept: reload refused" if problems else "reloaded")
 
-    signal.signal(signal.SIGHUP, reload)
+def _reload(services: Services, settings: Settings) -> None:
+    problems = reload_knowledge_base(services, settings)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    log.warning("knowledge base %s", "kept: reload refused" if problems else "reloaded")

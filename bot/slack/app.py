@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -27,6 +28,10 @@ from bot.slack.sweeper import Sweeper
 from bot.store.unit_of_work import Store
 
 log = logging.getLogger(__name__)
+
+# The context each app was built with, so HTTP mode can find the store and the knowledge base
+# its health check needs from the app alone; weak, so a test's app and context can go away.
+_contexts: WeakKeyDictionary[App, SlackContext] = WeakKeyDictionary()
 
 
 def create_client(settings: Settings, retries: bool = True) -> WebClient:
@@ -84,7 +89,16 @@ def create_app(
         Outbox(store, now),
     )
     listeners.register(app, ctx)
+    _contexts[app] = ctx
     return app, ctx
+
+
+def context_of(app: App) -> SlackContext:
+    """The context `create_app` built along with `app`."""
+    try:
+        return _contexts[app]
+    except KeyError:
+        raise LookupError("this Bolt app was not built by bot.slack.app.create_app") from None
 
 
 @dataclass

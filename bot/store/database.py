@@ -8,8 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -17,6 +18,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 class SchemaError(RuntimeError):
     """The database schema is not the one this version of the code expects."""
+
+
+class NotWritableError(RuntimeError):
+    """The database answers, but cannot take a write (read-only file, replica, role...)."""
 
 
 def create_db_engine(url: str) -> Engine:
@@ -95,3 +100,25 @@ def ensure_schema(engine: Engine) -> None:
         f"the database schema is at {current or 'nothing'}, this version needs "
         f"{head_revision()}: run `supportbot db upgrade`"
     )
+
+
+def check_writable(engine: Engine) -> None:
+    """Raise NotWritableError unless the database takes a write; nothing is changed."""
+    # An UPDATE that matches no row still needs write access on SQLite (the engine begins
+    # IMMEDIATE) and on PostgreSQL (read-only transactions refuse any UPDATE), yet locks no
+    # row and leaves nothing behind; the transaction is rolled back all the same.
+    try:
+        with engine.connect() as connection, connection.begin() as transaction:
+            connection.execute(
+                text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0")
+            )
+            transaction.rollback()
+    except SQLAlchemyError as exc:
+        raise NotWritableError(_first_line(exc)) from exc
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    """The driver's own reason, without SQLAlchemy's statement dump and links."""
+    reason = getattr(exc, "orig", None) or exc
+    lines = str(reason).strip().splitlines()
+    return lines[0] if lines else type(reason).__name__

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -91,3 +93,146 @@ def test_an_unreachable_slack_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("supportbot: SLACK_API_BASE_URL: cannot reach") and "chat" in line
+
+
+HTTP_ENV = {"SLACK_BOT_TOKEN": "xoxb-run", "SLACK_SIGNING_SECRET": SECRET,
+            "SUPPORT_AGENT_CHANNEL": "CAGENTS"}  # fmt: skip
+
+
+def start_http(
+    tmp_path: Path, fake: FakeSlack, **env: str
+) -> tuple[subprocess.Popen, SlackClientSim]:
+    """`supportbot run --http` in its own process, once it answers its health check."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    environ.update(HTTP_ENV, SLACK_API_BASE_URL=fake.base_url, **env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--http", "--port", str(port),
+         "--host", "127.0.0.1"],
+        cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    slack = SlackClientSim(f"http://127.0.0.1:{port}", SECRET, timeout=3)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            slack.get("/healthz")
+            return process, slack
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.communicate()[0]
+                raise AssertionError(f"the server never answered:\n{output}") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen) -> str:
+    """Stop the server; its output (stdout and stderr)."""
+    process.terminate()
+    try:
+        return process.communicate(timeout=10)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()[0] + "\n(had to be killed: SIGTERM was not handled)"
+
+
+ZEPPELIN = """articles:
+  - id: zeppelin-delivery
+    locale: en
+    title: Do you deliver by zeppelin?
+    questions:
+      - can you deliver my order by zeppelin
+      - do you ship by airship
+    stages: [evaluation]
+    tags: [shipping]
+    audience: public
+    answer: |
+      Zeppelin-7 delivery lands on your roof within a week.
+"""
+
+
+def test_a_sighup_storm_leaves_the_server_answering_and_the_articles_reloaded(
+    tmp_path: Path,
+) -> None:
+    from bot.config import SAMPLE_KB
+
+    kb = tmp_path / "kb"
+    shutil.copytree(SAMPLE_KB, kb)
+    with FakeSlack() as fake:
+        process, slack = start_http(tmp_path, fake, KB_PATH=str(kb))
+        output = ""
+        try:
+            (kb / "en" / "zeppelin.yaml").write_text(ZEPPELIN, encoding="utf-8")
+            for _ in range(50):  # each reload takes a few hundred ms: these overlap
+                process.send_signal(signal.SIGHUP)
+                time.sleep(0.002)
+            health = slack.get("/healthz")  # times out (3 s) if the main thread is reloading
+            assert health.status == 200 and health.elapsed < 2
+            deadline = time.monotonic() + 15
+            while True:  # until the reload has swapped in the new article
+                slack.send_event(message_event("UCUSTOMER", "can you deliver my order by zeppelin",
+                                               "D1"))  # fmt: skip
+                posts = fake.wait_for("chat.postMessage", timeout=10)
+                if "Zeppelin-7" in json.dumps(posts[-1].params):
+                    break
+                assert time.monotonic() < deadline, "the knowledge base was never reloaded"
+                fake.reset()
+                time.sleep(0.5)
+        finally:
+            output = stop(process)
+    reloads = output.count("knowledge base reloaded")
+    assert 1 <= reloads <= 5, f"{reloads} reloads for 50 SIGHUPs: they did not coalesce"
+    assert "Traceback" not in output
+
+
+def test_start_up_refuses_a_sqlite_file_it_cannot_write(tmp_path: Path) -> None:
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
+    read_only = f"sqlite:///file:{tmp_path / 'supportbot.db'}?mode=ro&uri=true"
+    result = run(["run", "--http"], tmp_path, **HTTP_ENV, DATABASE_URL=read_only,
+                 SLACK_API_BASE_URL=f"http://127.0.0.1:{free_port()}/api/")  # fmt: skip
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("supportbot: DATABASE_URL: the database cannot be written")
+
+
+def test_start_up_refuses_a_read_only_postgresql(tmp_path: Path, postgres_database: str) -> None:
+    read_only = f"{postgres_database}?options=-c%20default_transaction_read_only%3Don"
+    result = run(["run", "--http"], tmp_path, **HTTP_ENV, DATABASE_URL=read_only,
+                 SLACK_API_BASE_URL=f"http://127.0.0.1:{free_port()}/api/")  # fmt: skip
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "DATABASE_URL" in line and "read-only" in line
+    assert "postgres@" not in line, "the URL (and any password in it) is not printed"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--port", "99999"], "--port"),
+        (["--port", "-1"], "--port"),
+        (["--port", "0"], "--port"),
+        (["--port", "eighty"], "--port"),
+        (["--host", "not a host"], "--host"),
+        (["--host", ""], "--host"),
+    ],
+)
+def test_a_bad_listen_address_is_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    result = run(["run", "--http", *args], tmp_path, **HTTP_ENV)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"supportbot: {named}:")
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with FakeSlack() as fake, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run(["run", "--http", "--host", "127.0.0.1", "--port", str(port)], tmp_path,
+                     **HTTP_ENV, SLACK_API_BASE_URL=fake.base_url)  # fmt: skip
+    assert result.returncode == 2
+    # Bolt's own start-up warning may come first; ours is the one line that says what failed.
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("supportbot:")]
+    assert line.startswith("supportbot: --host/--port: cannot listen on") and str(port) in line
+    assert "Traceback" not in result.stderr
