@@ -6,10 +6,12 @@ import hashlib
 import hmac
 import http.client
 import io
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,7 +26,7 @@ from tests.scenario.conftest import SECRET, Running, running, settings_for  # no
 from tests.scenario.fake_slack import FakeSlack
 
 __all__ = ["SECRET", "Answer", "post_raw", "signed_headers", "stored_rows", "call_wsgi",
-           "slack_calls"]  # fmt: skip
+           "slack_calls", "serve_in_thread"]  # fmt: skip
 
 
 def slack_calls(fake: FakeSlack) -> list:
@@ -120,11 +122,31 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SlackEdge, 
             services.store.close()
 
 
+def serve_in_thread(server: Any) -> Callable[[], None]:
+    """Run a waitress server on a daemon thread; returns what stops it."""
+    closing = threading.Event()
+
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:
+            if not closing.is_set():  # closing the socket under select() is expected
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        closing.set()
+        server.close()
+        thread.join(timeout=5)
+
+    return stop
+
+
 @pytest.fixture
 def production(tmp_path: Path) -> Iterator[tuple[str, FakeSlack, Store]]:
     """The app behind the server `supportbot run --http` builds (its size limits included)."""
-    import threading
-
     from bot.slack.server import create_server
 
     with FakeSlack() as fake:
@@ -133,12 +155,10 @@ def production(tmp_path: Path) -> Iterator[tuple[str, FakeSlack, Store]]:
         app, ctx = create_app(settings, services)
         background = start_background(ctx)
         server = create_server(app, "127.0.0.1", 0, threads=2)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        stop = serve_in_thread(server)
         try:
             yield f"http://127.0.0.1:{server.effective_port}", fake, services.store  # type: ignore[union-attr]
         finally:
-            server.close()
+            stop()
             background.stop()
-            thread.join(timeout=5)
             services.store.close()

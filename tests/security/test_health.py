@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from bot.store.unit_of_work import Store
 from knowledge_base import KnowledgeBase
 from tests.scenario.conftest import SECRET, Running, settings_for
 from tests.scenario.fake_slack import FakeSlack
-from tests.security.conftest import call_wsgi, post_raw
+from tests.security.conftest import call_wsgi, post_raw, serve_in_thread
 
 
 def closed_port() -> int:
@@ -53,13 +52,11 @@ def read_only_app(tmp_path: Path) -> Iterator[str]:
         services = build_services(settings)
         app, _ctx = create_app(settings, services)
         server = create_server(app, "127.0.0.1", 0, threads=2)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        stop = serve_in_thread(server)
         try:
             yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
         finally:
-            server.close()
-            thread.join(timeout=5)
+            stop()
             services.store.close()
 
 
