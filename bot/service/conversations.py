@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot.service.errors import NotFoundError
 from bot.service.escalating import info_of
 from bot.service.knowledge import KnowledgeHolder
 from bot.service.outcomes import CustomerRef, Reply
@@ -177,6 +178,16 @@ class Conversations:
             channel=conversation.channel,
             thread_ts=conversation.thread_ts,
         )
+
+    @staticmethod
+    def place_of(uow: UnitOfWork, customer: Customer, message_id: int) -> tuple[str, str]:
+        """Where the conversation holding this message of the app's lives, if it is the
+        customer's: a button press answers there, whatever channel its payload names."""
+        message = uow.repo.message(message_id)
+        conversation = uow.repo.conversation(message.conversation_id) if message else None
+        if conversation is None or conversation.customer_id != customer.id:
+            raise NotFoundError("That button no longer points to one of your conversations.")
+        return conversation.channel, conversation.thread_ts
 
     @staticmethod
     def rated_message(

@@ -190,13 +190,25 @@ class Desk:
             return reply
 
     def choose_suggestion(
-        self, who: CustomerRef, article_id: str, *, at: datetime, channel: str, thread_ts: str = ""
+        self,
+        who: CustomerRef,
+        article_id: str,
+        *,
+        at: datetime,
+        channel: str,
+        thread_ts: str = "",
+        from_message: int | None = None,
     ) -> Reply | None:
-        """The customer picked one of the suggested articles: show it, ready to be rated."""
+        """The customer picked one of the suggested articles: show it, ready to be rated.
+
+        `from_message` is the stored reply the suggestion buttons belong to: when given, the
+        article is shown in that reply's conversation (or NotFoundError if it is not theirs)."""
         with self.store.unit_of_work() as uow:
             customer = uow.repo.customer(who.team_id, who.user_id)
             if customer is None:
                 return None
+            if from_message is not None:
+                channel, thread_ts = self.conversations.place_of(uow, customer, from_message)
             article = self.kb.get(article_id, customer.locale)
             if article is None or not article.is_public:
                 return None
@@ -253,12 +265,23 @@ class Desk:
             return reply
 
     def talk_to_human(
-        self, who: CustomerRef, *, at: datetime, channel: str, thread_ts: str = ""
+        self,
+        who: CustomerRef,
+        *,
+        at: datetime,
+        channel: str,
+        thread_ts: str = "",
+        from_message: int | None = None,
     ) -> Reply:
-        """The customer asked for a person: escalate whatever the stage."""
+        """The customer asked for a person: escalate whatever the stage.
+
+        `from_message` is the stored reply whose button was pressed: when given, the
+        conversation is that reply's (or NotFoundError if it is not theirs), not `channel`'s."""
         steps = self.conversations
         with self.store.unit_of_work() as uow:
             customer = steps.customer(uow, who, at, None)
+            if from_message is not None:
+                channel, thread_ts = steps.place_of(uow, customer, from_message)
             conversation = steps.conversation(uow, customer, channel, thread_ts, at)
             language = customer.locale or self.default_locale
             steps.add_message(uow, conversation, Role.CUSTOMER, "(asked to talk to a person)", at,

@@ -24,3 +24,39 @@ def numbered(action: Action, index: int) -> str:
 def matching(action: Action) -> re.Pattern[str]:
     """Matches `action` and its numbered variants, for registering one listener for all."""
     return re.compile(rf"^{re.escape(action)}(:\d+)?$")
+
+
+# Customer buttons carry the id of the stored reply they sit under, so a press is answered in
+# that reply's conversation, never in whatever channel the payload names.
+LEGACY_VALUE = "button"  # the value of "Talk to a person" before buttons carried reply ids
+
+
+def reply_value(message_id: int | None, article_id: str = "") -> str:
+    """A customer button's value: the reply's id, and the article for a suggestion."""
+    if message_id is None:
+        return article_id or LEGACY_VALUE
+    return f"{message_id}:{article_id}" if article_id else str(message_id)
+
+
+# Row ids are 32-bit integers in the schema: a larger number in a forged value would make
+# PostgreSQL raise instead of simply finding nothing.
+ROW_ID_MAX = 2**31 - 1
+
+
+def row_id(value: str) -> int | None:
+    """A database row id from a button value, or None when it cannot be one."""
+    if value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= ROW_ID_MAX:
+        return int(value)
+    return None
+
+
+def parse_reply_value(value: str) -> tuple[int | None, str]:
+    """(reply id or None, article id) from a customer button's value; old buttons carry
+    only the article id (suggestions) or LEGACY_VALUE."""
+    head, sep, article_id = value.partition(":")
+    message_id = row_id(head)
+    if message_id is not None:
+        return message_id, article_id
+    if head.isascii() and head.isdigit():
+        return 0, ""  # a number too large to be a row: points to nothing
+    return None, "" if value == LEGACY_VALUE else value

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.service.outcomes import Card, ClaimResult, ConversationLine, CustomerProfile, Reply
 from bot.service.phrasebook import say
 from bot.service.vocabulary import Audience, Decision, EscalationStatus, Phrase, Role
-from bot.slack.ids import Action, numbered
+from bot.slack.ids import Action, numbered, reply_value
 from bot.slack.text import BLOCK_LIMIT, escape, split, trim
 from knowledge_base import SearchResult
 from lifecycle.summary import Summary
@@ -47,6 +47,7 @@ def customer_reply(reply: Reply) -> tuple[str, Blocks]:
     """The app's answer to a customer: the article with feedback buttons, suggestions as
     buttons, or "no answer" with an offer of a person."""
     language = reply.language
+    human = reply_value(reply.message_id)
     blocks: Blocks = []
     if reply.decision == Decision.ANSWER and reply.article is not None:
         blocks.append(_section(f"*{reply.article.title}*"))
@@ -67,7 +68,7 @@ def customer_reply(reply: Reply) -> tuple[str, Blocks]:
                             Action.NOT_HELPFUL,
                             str(reply.message_id),
                         ),
-                        _button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, "button"),
+                        _button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, human),
                     ],
                 }  # fmt: skip
             )
@@ -78,10 +79,14 @@ def customer_reply(reply: Reply) -> tuple[str, Blocks]:
                 {
                     "type": "actions",
                     "elements": [
-                        _button(article.title, numbered(Action.PICK_SUGGESTION, index), article.id)
+                        _button(
+                            article.title,
+                            numbered(Action.PICK_SUGGESTION, index),
+                            reply_value(reply.message_id, article.id),
+                        )
                         for index, article in enumerate(reply.suggestions[:3])
                     ]
-                    + [_button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, "button")],
+                    + [_button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, human)],
                 }
             )
         elif reply.escalation is None and (reply.decision == Decision.NONE or reply.offer_human):
@@ -89,7 +94,7 @@ def customer_reply(reply: Reply) -> tuple[str, Blocks]:
                 {
                     "type": "actions",
                     "elements": [
-                        _button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, "button")
+                        _button(say(Phrase.BTN_HUMAN, language), Action.TALK_TO_HUMAN, human)
                     ],
                 }
             )

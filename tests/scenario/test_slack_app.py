@@ -268,3 +268,42 @@ def test_a_buyer_left_waiting_is_escalated_by_the_timer(running: Running) -> Non
     )
     assert "waiting" in blocks_text(card)
     run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM)
+
+
+def test_customer_buttons_answer_in_the_stored_conversation_not_the_payload_channel(
+    running: Running,
+) -> None:
+    """A press names a channel in its payload; the app posts where the conversation lives."""
+    run = running
+    elsewhere = "CELSEWHERE"
+    dm(run, "account")
+    [offer] = run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM)
+    pick = button(offer, "pick_suggestion")
+    run.slack.send_action(block_action(pick["action_id"], pick["value"], CUSTOMER,
+                                       channel=elsewhere))  # fmt: skip
+    [_, shown] = run.fake.wait_for("chat.postMessage", 2, where=lambda c: c.params["channel"] == DM)
+    assert button(shown, "feedback_helpful")  # the picked article, ready to be rated
+
+    human = button(shown, "talk_to_human")
+    run.slack.send_action(block_action(human["action_id"], human["value"], CUSTOMER,
+                                       channel=elsewhere))  # fmt: skip
+    run.fake.wait_for("chat.postMessage", 3, where=lambda c: c.params["channel"] == DM)
+    run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == AGENTS_CHANNEL)
+    assert not run.posts(elsewhere)
+    assert not [c for c in run.fake.calls if c.params.get("channel") == elsewhere]
+
+
+def test_a_button_of_another_customers_reply_is_refused(running: Running) -> None:
+    run = running
+    dm(run, "account")
+    [offer] = run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM)
+    human = button(offer, "talk_to_human")
+    intruder, their_dm = "UINTRUDER", "DINTRUDER"
+    run.slack.send_action(block_action(human["action_id"], human["value"], intruder,
+                                       channel=their_dm))  # fmt: skip
+    [refusal] = run.fake.wait_for("chat.postEphemeral")
+    assert refusal.params["user"] == intruder and "no longer points" in refusal.params["text"]
+    time.sleep(0.3)  # give a wrongly queued post time to show
+    assert not run.posts(AGENTS_CHANNEL) and not run.posts(their_dm)
+    with run.desk.store.unit_of_work() as uow:
+        assert uow.session.scalars(select(Escalation)).first() is None

@@ -16,11 +16,11 @@ from bot.service.phrasebook import say
 from bot.service.vocabulary import Phrase
 from bot.slack import views
 from bot.slack.context import SlackContext, now
-from bot.slack.ids import Action, matching
+from bot.slack.ids import Action, matching, parse_reply_value, row_id
 from bot.slack.listeners.messages import answer
 
 log = logging.getLogger(__name__)
-Listener = Callable[[Ack, dict, dict], None]
+Listener = Callable[..., None]
 
 
 def _where(body: dict) -> tuple[str, str | None]:
@@ -42,9 +42,8 @@ def register(app: App, ctx: SlackContext) -> None:
             ack()
             who = _customer(body, context)
             channel, _ = _where(body)
-            try:
-                message_id = int(action["value"])
-            except (KeyError, ValueError):
+            message_id = row_id(str(action.get("value", "")))
+            if message_id is None:
                 log.warning("refused feedback with a malformed value from %s", who.user_id)
                 return
             reply = ctx.desk.record_feedback(who, helpful, at=now(), message_id=message_id)
@@ -64,22 +63,28 @@ def register(app: App, ctx: SlackContext) -> None:
     app.action(matching(Action.NOT_HELPFUL))(feedback(False))
 
     @app.action(matching(Action.TALK_TO_HUMAN))
-    def on_talk_to_human(ack: Ack, body: dict, context: BoltContext) -> None:
+    @refusals_answered(ctx)
+    def on_talk_to_human(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
         ack()
         who = _customer(body, context)
         channel, thread = _where(body)
-        reply = ctx.desk.talk_to_human(who, at=now(), channel=channel, thread_ts=thread or "")
-        answer(ctx, reply, channel, thread, who.user_id)
+        from_message, _ = parse_reply_value(str(action.get("value", "")))
+        reply = ctx.desk.talk_to_human(who, at=now(), channel=channel, thread_ts=thread or "",
+                                       from_message=from_message)  # fmt: skip
+        answer(ctx, reply, reply.channel or channel, reply.thread_ts or None, who.user_id)
 
     @app.action(matching(Action.PICK_SUGGESTION))
+    @refusals_answered(ctx)
     def on_pick(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
         ack()
         who = _customer(body, context)
         channel, thread = _where(body)
-        reply = ctx.desk.choose_suggestion(who, action.get("value", ""), at=now(),
-                                           channel=channel, thread_ts=thread or "")  # fmt: skip
+        from_message, article_id = parse_reply_value(str(action.get("value", "")))
+        reply = ctx.desk.choose_suggestion(who, article_id, at=now(), channel=channel,
+                                           thread_ts=thread or "",
+                                           from_message=from_message)  # fmt: skip
         if reply is not None:
-            answer(ctx, reply, channel, thread, who.user_id)
+            answer(ctx, reply, reply.channel or channel, reply.thread_ts or None, who.user_id)
 
     @app.action(Action.CLAIM)
     @refusals_answered(ctx)
@@ -120,10 +125,15 @@ def refusals_answered(ctx: SlackContext) -> Callable[[Listener], Listener]:
     Slack got its 200 from `ack()`, the person gets an ephemeral reason, nothing is raised."""
 
     def decorate(listener: Listener) -> Listener:
+        # Bolt reads the arguments to inject from the unwrapped listener, so pass on
+        # whatever it asked for.
         @functools.wraps(listener)
-        def answered(ack: Ack, body: dict, action: dict) -> None:
+        def answered(**injected: object) -> None:
+            body = injected["body"]
+            action = injected.get("action") or {}
+            assert isinstance(body, dict) and isinstance(action, dict)
             try:
-                listener(ack, body, action)
+                listener(**injected)
             except REFUSALS as refused:
                 log.warning("refused %s for %s: %s", action.get("action_id"),
                             (body.get("user") or {}).get("id"), refused)  # fmt: skip
@@ -135,10 +145,10 @@ def refusals_answered(ctx: SlackContext) -> Callable[[Listener], Listener]:
 
 
 def _escalation_id(action: dict) -> int:
-    try:
-        return int(action.get("value", ""))
-    except ValueError:
-        raise NotFoundError("That button no longer points to an escalation.") from None
+    escalation_id = row_id(str(action.get("value", "")))
+    if escalation_id is None:
+        raise NotFoundError("That button no longer points to an escalation.")
+    return escalation_id
 
 
 def _refuse(ctx: SlackContext, body: dict, text: str) -> None:

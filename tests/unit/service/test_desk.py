@@ -8,7 +8,7 @@ import pytest
 
 from bot.service.actors import Actor
 from bot.service.desk import Desk
-from bot.service.errors import NotAllowedError, UnknownStageError
+from bot.service.errors import NotAllowedError, NotFoundError, UnknownStageError
 from bot.service.outcomes import CustomerRef, Reply
 from bot.service.vocabulary import (
     ConversationStatus,
@@ -149,3 +149,19 @@ def test_a_redelivered_message_gets_the_same_reply_and_is_stored_once(desk: Desk
     assert again.article.id == first.article.id
     with desk.store.unit_of_work() as uow:
         assert len(uow.repo.messages(first.conversation_id)) == 2
+
+
+def test_buttons_act_in_the_conversation_of_their_reply_and_refuse_others(desk: Desk) -> None:
+    offered = ask(desk, "account")
+    assert offered.decision == Decision.SUGGEST and offered.message_id is not None
+    shown = desk.choose_suggestion(ANNA, offered.suggestions[0].id, at=T0, channel="C-FORGED",
+                                   from_message=offered.message_id)  # fmt: skip
+    assert shown is not None
+    assert (shown.channel, shown.conversation_id) == ("D1", offered.conversation_id)
+    held = desk.talk_to_human(ANNA, at=T0, channel="C-FORGED", from_message=shown.message_id)
+    assert held.channel == "D1" and held.conversation_id == offered.conversation_id
+    with pytest.raises(NotFoundError):
+        desk.talk_to_human(CustomerRef("U-BEN", "T1"), at=T0, channel="D2",
+                           from_message=shown.message_id)  # fmt: skip
+    with pytest.raises(NotFoundError):
+        desk.choose_suggestion(ANNA, "refunds", at=T0, channel="D1", from_message=10**9)
