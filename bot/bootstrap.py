@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Settings
@@ -62,7 +63,9 @@ def compose(
         knowledge,
         model,
         detector,
-        conversations=Conversations(model, knowledge, default_locale),
+        conversations=Conversations(
+            model, knowledge, default_locale, idle=timedelta(minutes=detector.rules.idle_minutes)
+        ),  # fmt: skip
         stages=StageKeeper(model, StageTagger(model), detector),
         escalator=Escalator(detector, knowledge),
         default_locale=default_locale,

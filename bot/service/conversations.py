@@ -25,10 +25,35 @@ COURTESY_WINDOW = timedelta(hours=1)
 class Conversations:
     """Customers, conversations and messages as the use cases need them."""
 
-    def __init__(self, model: StageModel, knowledge: KnowledgeHolder, default_locale: str) -> None:
+    def __init__(
+        self,
+        model: StageModel,
+        knowledge: KnowledgeHolder,
+        default_locale: str,
+        idle: timedelta = timedelta(minutes=15),
+    ) -> None:
         self.model = model
         self.knowledge = knowledge
         self.default_locale = default_locale
+        self.idle = idle  # how long a buyer may wait before the idle check looks at them
+
+    def touch(self, conversation: Conversation, at: datetime) -> None:
+        """Something happened in the conversation at `at`: its idle check falls due anew."""
+        conversation.last_activity_at = max(conversation.last_activity_at, at)
+        self.schedule(conversation, at)
+
+    def schedule(self, conversation: Conversation, now: datetime) -> None:
+        """Set when the timers must next look at the conversation, as of `now`: the idle
+        check if it is not past, else the close as abandoned; never while a person has it."""
+        if conversation.status != ConversationStatus.OPEN:
+            conversation.due_at = None
+            return
+        idle_check = _after(conversation.last_activity_at, self.idle)
+        conversation.due_at = (
+            idle_check
+            if now < idle_check
+            else _after(conversation.last_activity_at, CONVERSATION_IDLE)
+        )
 
     def customer(
         self, uow: UnitOfWork, who: CustomerRef, at: datetime, locale: str | None
@@ -65,7 +90,7 @@ class Conversations:
                 and (latest.channel, latest.thread_ts) == (channel, thread_ts)
                 and at - latest.last_activity_at <= COURTESY_WINDOW
             ):
-                latest.last_activity_at = max(latest.last_activity_at, at)
+                self.touch(latest, at)
                 return latest
         if (
             conversation is not None
@@ -84,7 +109,7 @@ class Conversations:
             conversation = uow.repo.start_conversation(
                 customer.id, channel, thread_ts, customer.stage, at
             )
-        conversation.last_activity_at = max(conversation.last_activity_at, at)
+        self.touch(conversation, at)
         return conversation
 
     @staticmethod
@@ -205,3 +230,11 @@ class Conversations:
             return message
         latest = uow.repo.latest_conversation(customer.id)
         return uow.repo.last_bot_answer(latest.id) if latest and latest.id else None
+
+
+def _after(at: datetime, delay: timedelta) -> datetime:
+    """`at + delay`, or the last time there is when that falls past year 9999."""
+    try:
+        return at + delay
+    except OverflowError:
+        return datetime.max.replace(tzinfo=at.tzinfo)

@@ -7,7 +7,7 @@ so a customer gets the same behaviour whichever way they reach it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.service.actors import Actor, require_lead, require_staff
 from bot.service.conversations import CONVERSATION_IDLE, Conversations
@@ -16,8 +16,8 @@ from bot.service.escalating import Escalator
 from bot.service.knowledge import KnowledgeHolder
 from bot.service.outcomes import CustomerRef, History, Reply, TimerEvent
 from bot.service.phrasebook import say
-from bot.service.ports import Store
-from bot.service.records import Feedback
+from bot.service.ports import Store, UnitOfWork
+from bot.service.records import Conversation, Feedback
 from bot.service.redaction import clean_incoming
 from bot.service.staging import StageKeeper
 from bot.service.vocabulary import (
@@ -255,7 +255,7 @@ class Desk:
                 text, decision = say(Phrase.NOT_HELPFUL, language), Decision.NOT_HELPFUL
                 if escalation is not None:
                     text = say(Phrase.HANDOVER, language)
-            conversation.last_activity_at = at
+            self.conversations.touch(conversation, at)
             reply = Reply(
                 conversation.id, decision, text, language, conversation.stage,
                 escalation=escalation, channel=conversation.channel,
@@ -296,33 +296,44 @@ class Desk:
 
     # -- timers and stages set by hand -------------------------------------------------
 
-    def run_timers(self, now: datetime) -> list[TimerEvent]:
+    def run_timers(self, now: datetime, batch: int = 500) -> list[TimerEvent]:
         """Escalate buyers left waiting without a useful answer; close long-silent
-        conversations as abandoned. Safe to call as often as wanted."""
-        quiet_since = now - timedelta(minutes=self.detector.rules.idle_minutes)
+        conversations as abandoned. Reads only the conversations whose timer is due, so a
+        pass costs what is due, not what is open; safe to call as often as wanted."""
         events: list[TimerEvent] = []
-        with self.store.unit_of_work() as uow:
-            for conversation in uow.repo.stale_open_conversations(now - CONVERSATION_IDLE):
-                conversation.status = ConversationStatus.RESOLVED
-                conversation.resolution = Resolution.ABANDONED
-                conversation.resolved_at = conversation.last_activity_at
-            for conversation in uow.repo.quiet_open_conversations(
-                now - CONVERSATION_IDLE, quiet_since
-            ):
-                assessment = self.escalator.assess(uow, conversation, now)
-                escalation, _ = self.escalator.act_on(uow, conversation, assessment, now)
-                if escalation is None or not escalation.new:
-                    continue
-                assert conversation.id is not None
-                customer = uow.repo.customer_by_id(conversation.customer_id)
-                language = (customer.locale if customer else None) or self.default_locale
-                text = say(Phrase.HANDOVER, language)
-                self.conversations.reply(uow, conversation, Decision.HANDOVER, text, language,
-                                         at=now)  # fmt: skip
-                events.append(TimerEvent(conversation.id, conversation.channel,
-                                         conversation.thread_ts, escalation, text))  # fmt: skip
-            uow.commit()
-        return events
+        while True:
+            with self.store.unit_of_work() as uow:
+                due = uow.repo.due_conversations(now, batch)
+                for conversation in due:
+                    event = self._timer_due(uow, conversation, now)
+                    if event is not None:
+                        events.append(event)
+                uow.commit()
+            if len(due) < batch:
+                return events
+
+    def _timer_due(
+        self, uow: UnitOfWork, conversation: Conversation, now: datetime
+    ) -> TimerEvent | None:
+        if now - conversation.last_activity_at >= CONVERSATION_IDLE:
+            conversation.status = ConversationStatus.RESOLVED
+            conversation.resolution = Resolution.ABANDONED
+            conversation.resolved_at = conversation.last_activity_at
+            conversation.due_at = None
+            return None
+        assessment = self.escalator.assess(uow, conversation, now)
+        escalation, _ = self.escalator.act_on(uow, conversation, assessment, now)
+        # Not stuck now is not stuck later unless something happens, which moves the due time.
+        self.conversations.schedule(conversation, now)
+        if escalation is None or not escalation.new:
+            return None
+        assert conversation.id is not None
+        customer = uow.repo.customer_by_id(conversation.customer_id)
+        language = (customer.locale if customer else None) or self.default_locale
+        text = say(Phrase.HANDOVER, language)
+        self.conversations.reply(uow, conversation, Decision.HANDOVER, text, language, at=now)
+        return TimerEvent(conversation.id, conversation.channel, conversation.thread_ts,
+                          escalation, text)  # fmt: skip
 
     def set_stage(self, who: CustomerRef, stage: str, *, actor: Actor, at: datetime) -> str:
         """A team lead sets a customer's stage by hand; returns the previous stage."""

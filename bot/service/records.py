@@ -51,6 +51,10 @@ class Conversation:
     status: str = ConversationStatus.OPEN
     resolved_at: datetime | None = None
     resolution: str | None = None
+    # When the timers must next look at this conversation (while it is open): the idle check
+    # after the last activity, then the close as abandoned. Indexed, so a timer pass reads
+    # only what is due.
+    due_at: datetime | None = None
     id: int | None = None
 
 

@@ -243,8 +243,11 @@ def _run(desk: Desk, script: Script, horizon: timedelta) -> dict:
             reply = desk.record_feedback(who, step.action == Decision.HELPFUL, at=step.at)
         if reply is not None and reply.escalation is not None and escalated_after is None:
             escalated_after, reasons = index, list(reply.escalation.signals)
-        history = desk.history(who)
-        stages.append(reply.stage if reply is not None else history.stage if history else "")
+        if reply is not None:
+            stages.append(reply.stage)
+        else:  # feedback with nothing to rate: the stage did not move
+            history = desk.history(who)
+            stages.append(history.stage if history else "")
     timers(script.steps[-1].at + horizon, len(script.steps) - 1)
     return {
         "id": script.id,

@@ -139,28 +139,20 @@ class Repository:
             .limit(1)
         ).first()
 
-    def quiet_open_conversations(self, since: datetime, until: datetime) -> list[Conversation]:
-        """Open conversations whose last activity falls in [since, until]: candidates for
-        the idle timer (recent enough to matter, quiet long enough to check)."""
+    def due_conversations(self, now: datetime, limit: int) -> list[Conversation]:
+        """Open conversations whose timer is due, the longest due first. On PostgreSQL the
+        rows stay locked until commit and rows another worker holds are skipped, so two
+        workers never act on one due time."""
         return list(
             self.session.scalars(
                 select(Conversation)
                 .where(
                     Conversation.status == ConversationStatus.OPEN,
-                    Conversation.last_activity_at >= since,
-                    Conversation.last_activity_at <= until,
+                    Conversation.due_at <= now,
                 )
-                .order_by(Conversation.id)
-            )
-        )
-
-    def stale_open_conversations(self, before: datetime) -> list[Conversation]:
-        return list(
-            self.session.scalars(
-                select(Conversation).where(
-                    Conversation.status == ConversationStatus.OPEN,
-                    Conversation.last_activity_at < before,
-                )
+                .order_by(Conversation.due_at, Conversation.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         )
 

@@ -91,7 +91,9 @@ conversations = Table(
     Column("last_activity_at", UTCDateTime(), nullable=False),
     Column("resolved_at", UTCDateTime()),
     Column("resolution", String(16)),
+    Column("due_at", UTCDateTime()),
     Index("ix_conversations_lookup", "customer_id", "channel", "thread_ts", "status"),
+    Index("ix_conversations_due", "status", "due_at"),
     Index("ix_conversations_stage_opened", "opened_at", "stage"),
 )
 

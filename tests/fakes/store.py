@@ -208,13 +208,10 @@ class FakeRepository:
         theirs = self._where(Conversation, customer_id=customer_id)
         return max(theirs, key=lambda c: (c.last_activity_at, c.id), default=None)
 
-    def quiet_open_conversations(self, since: datetime, until: datetime) -> list[Conversation]:
-        return self._where(Conversation, lambda c: since <= c.last_activity_at <= until,
-                           status=ConversationStatus.OPEN)  # fmt: skip
-
-    def stale_open_conversations(self, before: datetime) -> list[Conversation]:
-        return self._where(Conversation, lambda c: c.last_activity_at < before,
-                           status=ConversationStatus.OPEN)  # fmt: skip
+    def due_conversations(self, now: datetime, limit: int) -> list[Conversation]:
+        due = self._where(Conversation, lambda c: c.due_at is not None and c.due_at <= now,
+                          status=ConversationStatus.OPEN)  # fmt: skip
+        return sorted(due, key=lambda c: (c.due_at, c.id))[:limit]
 
     def active_in_stage(self, stage: str, limit: int) -> list[Conversation]:
         going = self._where(Conversation, lambda c: c.status in ACTIVE_STATUSES, stage=stage)

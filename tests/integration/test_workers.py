@@ -73,6 +73,35 @@ def test_two_workers_firing_the_idle_timer_escalate_once(desk: Desk, database_ur
     assert "idle_after_question" in fired[0].escalation.signals
 
 
+def test_each_due_time_is_acted_on_once_by_racing_workers(desk: Desk, database_url: str) -> None:
+    """Timers on several workers: each waiting buyer escalated once, each conversation that is
+    not stuck assessed once, whatever the interleaving (PostgreSQL skips locked rows)."""
+    for n in range(12):
+        who = CustomerRef(f"UB{n}", "T1")
+        desk.set_stage(who, "purchase", actor=LEAD, at=T0)
+        desk.handle_message(who, "can I pay half with two different cards", at=T0,
+                            channel=f"DB{n}")  # fmt: skip
+    for n in range(12):
+        desk.handle_message(CustomerRef(f"UH{n}", "T1"), "how do I pay with paypal", at=T0,
+                            channel=f"DH{n}")  # fmt: skip
+    desks = [other_process(desk, database_url) for _ in range(WORKERS)]
+    assessed: list[int] = []
+    for services in desks:
+        assess = services.desk.escalator.assess
+
+        def counted(uow, conversation, now, assess=assess):  # noqa: ANN001, ANN202
+            assessed.append(conversation.id)
+            return assess(uow, conversation, now)
+
+        services.desk.escalator.assess = counted  # type: ignore[method-assign]
+    results = race(lambda i: desks[i].desk.run_timers(T0 + timedelta(minutes=30), batch=5))
+    fired = sorted(event.channel for events in results for event in events)
+    assert fired == sorted(f"DB{n}" for n in range(12))
+    assert len(assessed) == len(set(assessed)) == 24
+    again = race(lambda i: desks[i].desk.run_timers(T0 + timedelta(minutes=31)))
+    assert again == [[]] * WORKERS and len(assessed) == 24
+
+
 def test_a_retried_event_racing_the_original_is_recorded_once(desk: Desk) -> None:
     envelope = {"event_id": "Ev1", "team_id": "T1",
                 "event": {"type": "message", "channel": "D1", "ts": "1.1", "user": "U1",

@@ -129,22 +129,21 @@ def test_the_latest_conversation_is_the_most_recently_active(any_store: Store) -
         assert uow.repo.latest_conversation(who.id) is older
 
 
-def test_timers_see_open_conversations_by_their_last_activity(any_store: Store) -> None:
+def test_timers_read_only_open_conversations_that_are_due(any_store: Store) -> None:
     with any_store.unit_of_work() as uow:
         who = customer(uow)
-        old = talk(uow, who, channel="DOLD", last_activity_at=at(-2000))
-        edge = talk(uow, who, channel="DEDGE", last_activity_at=at(-60))
-        quiet = talk(uow, who, channel="DQUIET", last_activity_at=at(-10))
-        talk(uow, who, channel="DDONE", last_activity_at=at(-10), status=RESOLVED)
-        talk(uow, who, channel="DNOW", last_activity_at=at(0))
-        talk(
-            uow, who, channel="DHELD", last_activity_at=at(-10), status=ConversationStatus.ESCALATED
-        )
+        later = talk(uow, who, channel="DLATER", due_at=at(-10))
+        first = talk(uow, who, channel="DFIRST", due_at=at(-60))
+        edge = talk(uow, who, channel="DEDGE", due_at=at(0))
+        talk(uow, who, channel="DFUTURE", due_at=at(1))
+        talk(uow, who, channel="DNEVER", due_at=None)
+        talk(uow, who, channel="DDONE", due_at=at(-10), status=RESOLVED)
+        talk(uow, who, channel="DHELD", due_at=at(-10), status=ConversationStatus.ESCALATED)
         uow.commit()
     with any_store.unit_of_work() as uow:
-        in_window = uow.repo.quiet_open_conversations(at(-60), at(-5))
-        assert [c.id for c in in_window] == [edge.id, quiet.id]
-        assert [c.id for c in uow.repo.stale_open_conversations(at(-60))] == [old.id]
+        due = uow.repo.due_conversations(at(0), limit=10)
+        assert [c.id for c in due] == [first.id, later.id, edge.id]
+        assert [c.id for c in uow.repo.due_conversations(at(0), limit=2)] == [first.id, later.id]
 
 
 def test_active_in_stage_lists_going_conversations_most_recent_first(any_store: Store) -> None:

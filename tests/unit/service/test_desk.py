@@ -165,3 +165,59 @@ def test_buttons_act_in_the_conversation_of_their_reply_and_refuse_others(desk: 
                            from_message=shown.message_id)  # fmt: skip
     with pytest.raises(NotFoundError):
         desk.choose_suggestion(ANNA, "refunds", at=T0, channel="D1", from_message=10**9)
+
+
+def counting_assessments(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Conversation ids the escalator assesses from now on, in order."""
+    seen: list[int] = []
+    assess = desk.escalator.assess
+
+    def counted(uow, conversation, now):  # noqa: ANN001, ANN202 - a transparent wrapper
+        seen.append(conversation.id)
+        return assess(uow, conversation, now)
+
+    monkeypatch.setattr(desk.escalator, "assess", counted)
+    return seen
+
+
+def due_at(desk: Desk, conversation_id: int):  # noqa: ANN201
+    with desk.store.unit_of_work() as uow:
+        return uow.repo.conversation(conversation_id).due_at
+
+
+def test_new_activity_moves_the_idle_check_and_timers_read_only_what_is_due(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    idle = desk.conversations.idle
+    asked = ask(desk, "how do I pay with paypal")
+    assert due_at(desk, asked.conversation_id) == T0 + idle
+    ask(desk, "and with klarna?", minutes=5)
+    assert due_at(desk, asked.conversation_id) == T0 + timedelta(minutes=5) + idle
+    seen = counting_assessments(desk, monkeypatch)
+    assert desk.run_timers(T0 + idle + timedelta(minutes=1)) == [] and seen == []
+
+
+def test_a_conversation_found_not_stuck_is_not_assessed_again_until_it_moves(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = ask(desk, "how do I pay with paypal")
+    seen = counting_assessments(desk, monkeypatch)
+    idle = desk.conversations.idle
+    for minutes in range(0, 600, 7):
+        assert desk.run_timers(T0 + idle + timedelta(minutes=minutes)) == []
+    assert seen == [asked.conversation_id]  # once, at its due time
+    assert due_at(desk, asked.conversation_id) == T0 + timedelta(hours=24)
+    desk.run_timers(T0 + timedelta(hours=24))
+    with desk.store.unit_of_work() as uow:
+        closed = uow.repo.conversation(asked.conversation_id)
+        assert (closed.resolution, closed.due_at) == (Resolution.ABANDONED, None)
+    assert seen == [asked.conversation_id]  # closing needs no assessment
+
+
+def test_a_due_time_missed_by_a_pass_is_caught_by_the_next(desk: Desk) -> None:
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    asked = ask(desk, "can I pay half with two different cards")
+    late = T0 + timedelta(hours=3)  # the worker was down at the due time
+    [event] = desk.run_timers(late)
+    assert event.conversation_id == asked.conversation_id
+    assert due_at(desk, asked.conversation_id) is None  # a person has it now
