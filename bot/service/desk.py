@@ -103,7 +103,8 @@ class Desk:
         when the customer is stuck; everything is stored in one transaction."""
         text = clean_incoming(text)
         steps = self.conversations
-        with self.store.unit_of_work() as uow:
+        # Batched: everything is read first and written in one flush at the reply.
+        with self.store.unit_of_work() as uow, uow.batched():
             if slack_ts:
                 earlier = steps.earlier_reply(uow, channel, slack_ts)
                 if earlier is not None:
@@ -137,7 +138,8 @@ class Desk:
             customer.locale = language
             best = result.best
             article = best.article if best and result.decision == Decision.ANSWER else None
-            steps.add_message(
+            so_far = self.escalator.so_far(uow, conversation)
+            asked = steps.add_message(
                 uow,
                 conversation,
                 Role.CUSTOMER,
@@ -148,11 +150,16 @@ class Desk:
                 article_id=article.id if article else None,
                 score=best.score if best else None,
                 slack_ts=slack_ts,
+                need_id=False,
             )
+            so_far.messages.append(asked)
             weight = contact_weight(conversation.stage, self.model)
             customer.lead_score = engage(customer.lead_score, customer.lead_scored_at, at, weight)
             customer.lead_scored_at = at
+            left = conversation.stage
             stage = self.stages.retag(uow, customer, conversation, text, article, at)
+            if stage.changed and left not in so_far.earlier_stages:
+                so_far.earlier_stages.append(left)
 
             suggestions: tuple[Article, ...] = ()
             if result.decision == Decision.ANSWER and article is not None:
@@ -163,7 +170,7 @@ class Desk:
             else:
                 decision, reply_text = Decision.NONE, say(Phrase.NONE, language)
 
-            assessment = self.escalator.assess(uow, conversation, at)
+            assessment = self.escalator.assess(uow, conversation, at, so_far)
             escalation, offer = self.escalator.act_on(uow, conversation, assessment, at)
             if escalation is not None:
                 handover = say(Phrase.HANDOVER, language)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.service.knowledge import KnowledgeHolder
 from bot.service.outcomes import EscalationInfo
 from bot.service.ports import UnitOfWork
-from bot.service.records import Conversation, Escalation
+from bot.service.records import Conversation, Escalation, Feedback, Message
 from bot.service.transcript import turns_of
-from bot.service.vocabulary import ConversationStatus, EscalationStatus, Role
-from lifecycle import StuckDetector, Turn
+from bot.service.vocabulary import ConversationStatus, EscalationStatus
+from lifecycle import StuckDetector
 from lifecycle.stages import ESCALATE, OFFER
 from lifecycle.stuck import Assessment
 
@@ -28,6 +29,16 @@ def info_of(escalation: Escalation, new: bool) -> EscalationInfo:
     )
 
 
+@dataclass
+class SoFar:
+    """What a conversation holds, read once by a use case and kept up to date by it, so
+    judging the conversation needs no further reads."""
+
+    messages: list[Message]
+    feedback: dict[int, Feedback]
+    earlier_stages: list[str]
+
+
 class Escalator:
     """Assesses conversations with the stuck detector and raises escalations, one at a time."""
 
@@ -35,19 +46,25 @@ class Escalator:
         self.detector = detector
         self.knowledge = knowledge
 
-    def assess(self, uow: UnitOfWork, conversation: Conversation, now: datetime) -> Assessment:
-        """The stuck assessment of a conversation, judged by every stage it has been in."""
+    @staticmethod
+    def so_far(uow: UnitOfWork, conversation: Conversation) -> SoFar:
+        """Read what the conversation holds (two reads)."""
         assert conversation.id is not None
-        earlier = uow.repo.conversation_stages(conversation.id)
-        return self.detector.assess(self.turns(uow, conversation), conversation.stage, now,
-                                    earlier)  # fmt: skip
+        messages, feedback = uow.repo.messages_with_feedback(conversation.id)
+        return SoFar(messages, feedback, uow.repo.conversation_stages(conversation.id))
 
-    def turns(self, uow: UnitOfWork, conversation: Conversation) -> list[Turn]:
-        """The conversation as the stuck detector sees it."""
-        assert conversation.id is not None
-        messages = uow.repo.messages(conversation.id)
-        feedback = uow.repo.feedback_for(m.id for m in messages if m.role == Role.BOT and m.id)
-        return turns_of(messages, feedback, self.knowledge.kb)
+    def assess(
+        self,
+        uow: UnitOfWork,
+        conversation: Conversation,
+        now: datetime,
+        so_far: SoFar | None = None,
+    ) -> Assessment:
+        """The stuck assessment of a conversation, judged by every stage it has been in;
+        from `so_far` when the caller has it, else read from the store."""
+        seen = so_far or self.so_far(uow, conversation)
+        turns = turns_of(seen.messages, seen.feedback, self.knowledge.kb)
+        return self.detector.assess(turns, conversation.stage, now, seen.earlier_stages)
 
     def act_on(
         self, uow: UnitOfWork, conversation: Conversation, assessment: Assessment, at: datetime

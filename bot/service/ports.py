@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -55,8 +56,9 @@ class Repository(Protocol):
     def active_in_stage(self, stage: str, limit: int) -> list[Conversation]: ...
 
     # -- messages and feedback ------------------------------------------------------------
-    def add_message(self, message: Message) -> Message:
-        """Store a new message; it has its id on return."""
+    def add_message(self, message: Message, *, need_id: bool = True) -> Message:
+        """Store a new message; it has its id on return unless `need_id` is false, when it
+        may be written (and numbered) with the rest of the unit of work."""
         ...
 
     def message(self, message_id: int) -> Message | None: ...
@@ -68,6 +70,12 @@ class Repository(Protocol):
     ) -> tuple[Message, Conversation] | None: ...
     def reply_to(self, message: Message) -> Message | None: ...
     def feedback_for(self, message_ids: Iterable[int]) -> dict[int, Feedback]: ...
+    def messages_with_feedback(
+        self, conversation_id: int
+    ) -> tuple[list[Message], dict[int, Feedback]]:
+        """A conversation's messages in order and the feedback on them, in one read."""
+        ...
+
     def add_feedback(self, feedback: Feedback) -> Feedback: ...
 
     # -- stages ---------------------------------------------------------------------------
@@ -127,6 +135,10 @@ class UnitOfWork(Protocol):
         traceback: TracebackType | None,
     ) -> None: ...
     def commit(self) -> None: ...
+    def batched(self) -> AbstractContextManager[None]:
+        """Inside: reads do not first write what is pending, so a use case that reads
+        everything it needs first writes it all at once, in one flush."""
+        ...
 
 
 class Store(Protocol):

@@ -169,8 +169,11 @@ class Repository:
 
     # -- messages and feedback ------------------------------------------------------------
 
-    def add_message(self, message: Message) -> Message:
-        self._add(message)
+    def add_message(self, message: Message, *, need_id: bool = True) -> Message:
+        if need_id:
+            self._add(message)
+        else:
+            self.session.add(message)  # written with the unit of work's next flush
         return message
 
     def message(self, message_id: int) -> Message | None:
@@ -241,6 +244,18 @@ class Repository:
         rows = self.session.scalars(select(Feedback).where(Feedback.message_id.in_(ids)))
         return {row.message_id: row for row in rows}
 
+    def messages_with_feedback(
+        self, conversation_id: int
+    ) -> tuple[list[Message], dict[int, Feedback]]:
+        rows = self.session.execute(
+            select(Message, Feedback)
+            .outerjoin(Feedback, Feedback.message_id == Message.id)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id)
+        ).all()
+        messages = list(dict.fromkeys(message for message, _ in rows))
+        return messages, {rated.message_id: rated for _, rated in rows if rated is not None}
+
     def add_feedback(self, feedback: Feedback) -> Feedback:
         self._add(feedback)
         return feedback
@@ -248,7 +263,7 @@ class Repository:
     # -- stages ---------------------------------------------------------------------------
 
     def add_stage_change(self, change: StageChange) -> StageChange:
-        self._add(change)
+        self.session.add(change)  # nobody needs its id: written with the next flush
         return change
 
     def stage_changes(self, customer_id: int) -> list[StageChange]:

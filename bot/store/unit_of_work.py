@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from types import TracebackType
 
 from sqlalchemy import Engine
@@ -44,6 +45,9 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+
+    def batched(self) -> AbstractContextManager[None]:
+        return self.session.no_autoflush  # type: ignore[return-value]
 
 
 class Store:

@@ -7,6 +7,7 @@ it began, as the database's indexes and conditional UPDATE do. There is no inbox
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import astuple, dataclass, fields, replace
@@ -78,6 +79,9 @@ class FakeUnitOfWork:
 
     def __exit__(self, *exc_info: object) -> None:
         self.rows, self.read = {}, {}  # whatever was not committed is gone
+
+    def batched(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()  # reads here always see this transaction's writes
 
     def commit(self) -> None:
         """Publish the rows this transaction added, changed or deleted; others stay as they are."""
@@ -151,7 +155,16 @@ class FakeRepository:
     conversation = _by_id(Conversation)
     message = _by_id(Message)
     escalation = _by_id(Escalation)
-    add_message = add_stage_change = _add
+    add_stage_change = _add
+
+    def add_message(self, message: Message, *, need_id: bool = True) -> Message:
+        return self._add(message)  # numbered at once either way, as a flush would
+
+    def messages_with_feedback(
+        self, conversation_id: int
+    ) -> tuple[list[Message], dict[int, Feedback]]:
+        messages = self.messages(conversation_id)
+        return messages, self.feedback_for(m.id for m in messages if m.id is not None)
 
     def customer(self, team_id: str, user_id: str) -> Customer | None:
         return self._first(Customer, team_id=team_id, user_id=user_id)
