@@ -80,6 +80,19 @@ class Conversations:
         reuse_resolved: bool = False,
     ) -> Conversation:
         """The conversation going on in this channel and thread, or a new one."""
+        return self.find_or_start(uow, customer, channel, thread_ts, at, reuse_resolved)[0]
+
+    def find_or_start(
+        self,
+        uow: UnitOfWork,
+        customer: Customer,
+        channel: str,
+        thread_ts: str,
+        at: datetime,
+        reuse_resolved: bool = False,
+    ) -> tuple[Conversation, bool]:
+        """The conversation going on in this channel and thread, or a new one; and whether
+        it was started just now (so it holds nothing yet)."""
         assert customer.id is not None
         conversation = uow.repo.active_conversation(customer.id, channel, thread_ts)
         if conversation is None and reuse_resolved:
@@ -91,7 +104,7 @@ class Conversations:
                 and at - latest.last_activity_at <= COURTESY_WINDOW
             ):
                 self.touch(latest, at)
-                return latest
+                return latest, False
         if (
             conversation is not None
             and conversation.status == ConversationStatus.OPEN
@@ -101,6 +114,7 @@ class Conversations:
             conversation.resolution = Resolution.ABANDONED
             conversation.resolved_at = conversation.last_activity_at
             conversation = None
+        started = conversation is None
         if conversation is None:
             customer.usual_gap_days = usual_gap(
                 customer.usual_gap_days, customer.last_conversation_at, at
@@ -110,7 +124,7 @@ class Conversations:
                 customer.id, channel, thread_ts, customer.stage, at
             )
         self.touch(conversation, at)
-        return conversation
+        return conversation, started
 
     @staticmethod
     def add_message(

@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.service.actors import Actor, require_lead, require_staff
 from bot.service.conversations import CONVERSATION_IDLE, Conversations
 from bot.service.errors import UnknownStageError
-from bot.service.escalating import Escalator
+from bot.service.escalating import Escalator, SoFar
 from bot.service.knowledge import KnowledgeHolder
 from bot.service.outcomes import CustomerRef, History, Reply, TimerEvent
 from bot.service.phrasebook import say
@@ -111,7 +111,7 @@ class Desk:
                     return earlier  # processed before a crash or a redelivery: same answer
             customer = steps.customer(uow, who, at, locale)
             kind = courtesy(text)
-            conversation = steps.conversation(
+            conversation, started = steps.find_or_start(
                 uow, customer, channel, thread_ts, at, reuse_resolved=kind is not None
             )
             if conversation.status not in APP_ANSWERS:
@@ -138,7 +138,7 @@ class Desk:
             customer.locale = language
             best = result.best
             article = best.article if best and result.decision == Decision.ANSWER else None
-            so_far = self.escalator.so_far(uow, conversation)
+            so_far = SoFar([], {}, []) if started else self.escalator.so_far(uow, conversation)
             asked = steps.add_message(
                 uow,
                 conversation,

@@ -58,9 +58,9 @@ class Store:
         self._factory = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str) -> Store:
+    def open(cls, url: str, *, durable: bool = True) -> Store:
         """Connect, and make sure the schema is current (SQLite files upgrade themselves)."""
-        engine = create_db_engine(url)
+        engine = create_db_engine(url, durable=durable)
         ensure_schema(engine)
         return cls(engine)
 
