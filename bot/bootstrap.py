@@ -24,7 +24,7 @@ from bot.service.privacy import Privacy
 from bot.service.reports import Reports
 from bot.service.staging import StageKeeper
 from bot.store.unit_of_work import Store as SqlStore
-from knowledge_base import KbProblem, KnowledgeBase, load_knowledge_base
+from knowledge_base import KbProblem, KnowledgeBase, Searcher, load_indexed, load_knowledge_base
 from lifecycle import StageModel, StageTagger, StuckDetector, load_rules, load_stage_model
 
 
@@ -43,10 +43,24 @@ class Services:
 
 def load_domain(settings: Settings) -> tuple[KnowledgeBase, StageModel, StuckDetector]:
     """Load and validate the YAML the desk runs on; raises with FILE:LINE problems."""
-    model = load_stage_model(settings.stage_model)
-    rules = load_rules(settings.escalation_rules)
+    model, detector = load_lifecycle(settings)
     kb = load_knowledge_base(settings.kb_path, model.known_ids, settings.default_locale)
-    return kb, model, StuckDetector(model, rules)
+    return kb, model, detector
+
+
+def load_lifecycle(settings: Settings) -> tuple[StageModel, StuckDetector]:
+    """The stage model and the stuck detector over the escalation rules."""
+    model = load_stage_model(settings.stage_model)
+    return model, StuckDetector(model, load_rules(settings.escalation_rules))
+
+
+def load_indexed_knowledge_base(
+    settings: Settings, model: StageModel
+) -> tuple[KnowledgeBase, Searcher]:
+    """The knowledge base and its search index, from INDEX_CACHE_DIR when KB_PATH is unchanged."""
+    return load_indexed(
+        settings.kb_path, model.known_ids, settings.default_locale, settings.index_cache_dir
+    )
 
 
 def compose(
@@ -55,9 +69,10 @@ def compose(
     model: StageModel,
     detector: StuckDetector,
     default_locale: str = "en",
+    searcher: Searcher | None = None,
 ) -> Services:
-    """Wire the services over `store` and the loaded domain."""
-    knowledge = KnowledgeHolder(kb)
+    """Wire the services over `store` and the loaded domain (`searcher`: kb's, if prebuilt)."""
+    knowledge = KnowledgeHolder(kb, searcher)
     desk = Desk(
         store,
         knowledge,
@@ -88,8 +103,11 @@ def open_store(settings: Settings) -> SqlStore:
 
 def build_services(settings: Settings, store: Store | None = None) -> Services:
     """The services over the configured database and the configured YAML."""
-    kb, model, detector = load_domain(settings)
-    return compose(store or open_store(settings), kb, model, detector, settings.default_locale)
+    model, detector = load_lifecycle(settings)
+    kb, searcher = load_indexed_knowledge_base(settings, model)
+    return compose(
+        store or open_store(settings), kb, model, detector, settings.default_locale, searcher
+    )
 
 
 def build_desk(settings: Settings, store: Store | None = None) -> Desk:
@@ -99,11 +117,7 @@ def build_desk(settings: Settings, store: Store | None = None) -> Desk:
 
 def reload_knowledge_base(services: Services, settings: Settings) -> list[KbProblem]:
     """Load the knowledge base again from KB_PATH; on problems the last good one stays."""
-    return services.knowledge.reload(
-        lambda: load_knowledge_base(
-            settings.kb_path, services.model.known_ids, settings.default_locale
-        )  # fmt: skip
-    )
+    return services.knowledge.reload(lambda: load_indexed_knowledge_base(settings, services.model))
 
 
 @contextmanager
@@ -112,7 +126,8 @@ def throwaway_services(
 ) -> Iterator[Services]:
     """Services on a temporary SQLite file, deleted afterwards: for replays."""
     with tempfile.TemporaryDirectory(prefix="supportbot-replay-") as folder:
-        store = SqlStore.open(f"sqlite:///{Path(folder) / 'replay.db'}")
+        # Deleted afterwards: no need to wait for the disk at each commit.
+        store = SqlStore.open(f"sqlite:///{Path(folder) / 'replay.db'}", durable=False)
         try:
             yield compose(store, kb, model, detector)
         finally:

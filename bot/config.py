@@ -50,6 +50,9 @@ class Settings:
     support_leads: tuple[str, ...] = ()
     escalation_reminder_minutes: float = 10.0
     timer_interval_seconds: float = 30.0
+    # None: no disk cache. load_settings fills in the XDG default, so only a configured app
+    # writes one; a bare Settings() (tests, scripts) leaves the disk alone.
+    index_cache_dir: Path | None = None
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -129,6 +132,7 @@ def load_settings(
         timer_interval_seconds=_number(
             "TIMER_INTERVAL_SECONDS", get("TIMER_INTERVAL_SECONDS"), 30.0
         ),
+        index_cache_dir=_cache_dir(get("INDEX_CACHE_DIR"), get("XDG_CACHE_HOME")),
     )
 
 
@@ -205,6 +209,26 @@ def _number(name: str, raw: str | None, default: float) -> float:
     if value <= 0:
         raise SettingsError(f"{name}: expected a number greater than 0, got {raw!r}")
     return value
+
+
+def _cache_dir(raw: str | None, xdg_cache_home: str | None) -> Path | None:
+    if raw and raw.lower() == "off":
+        return None
+    if raw:
+        path = Path(raw).expanduser()
+    elif xdg_cache_home and Path(xdg_cache_home).is_absolute():  # the XDG spec ignores others
+        path = Path(xdg_cache_home) / "supportbot"
+    else:
+        try:
+            path = Path.home() / ".cache" / "supportbot"
+        except RuntimeError:  # no HOME and no passwd entry (a container's arbitrary uid)
+            return None
+    if path.exists() and not path.is_dir():
+        raise SettingsError(
+            f"INDEX_CACHE_DIR: {path} is not a folder; expected a folder for the search index "
+            "cache, or off"
+        )
+    return path
 
 
 def require_slack(settings: Settings, socket_mode: bool) -> None:

@@ -34,13 +34,15 @@ T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No developer's real tokens or settings reach a test; no stray .env is read."""
+    """No developer's real tokens or settings reach a test; no stray .env is read; the index
+    cache (by default under XDG_CACHE_HOME) goes to the test's tmp_path, never ~/.cache."""
     for name in list(os.environ):
         if name.startswith("SLACK_") or name in (
             "DATABASE_URL", "KB_PATH", "STAGE_MODEL", "ESCALATION_RULES", "LOG_LEVEL",
-            "DEFAULT_LOCALE",
+            "DEFAULT_LOCALE", "INDEX_CACHE_DIR",
         ):  # fmt: skip
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
 
 

@@ -25,13 +25,16 @@ class KnowledgeHolder:
     def searcher(self) -> Searcher:
         return self._current[1]
 
-    def reload(self, load: Callable[[], KnowledgeBase]) -> list[KbProblem]:
-        """Swap in a freshly loaded knowledge base; on problems keep the last good one."""
+    def reload(
+        self, load: Callable[[], KnowledgeBase | tuple[KnowledgeBase, Searcher]]
+    ) -> list[KbProblem]:
+        """Swap in a freshly loaded knowledge base (or one with its index already built, as
+        from the disk cache); on problems keep the last good one."""
         try:
-            kb = load()
+            loaded = load()
         except KnowledgeBaseError as exc:
             log.warning("knowledge base reload refused, keeping the last good one: %s", exc)
             return exc.problems
         # Built before the swap (one assignment), so requests never see half an index.
-        self._current = (kb, Searcher(kb))
+        self._current = loaded if isinstance(loaded, tuple) else (loaded, Searcher(loaded))
         return []
