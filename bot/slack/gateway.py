@@ -58,10 +58,13 @@ class Sender:
         self._lock = threading.Lock()
         self._resumed: set[int] = set()
         self._pool = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="supportbot-send")
+        self._in_flight = 0
+        self.slot_freed: Callable[[], None] = lambda: None  # told when a call finishes
 
     def send_due(self, limit: int = CONCURRENCY) -> int:
         """One pass: claim up to `limit` rows (one per channel) and send them side by side,
-        since each call waits on Slack's latency; returns how many calls were attempted."""
+        since each call waits on Slack's latency; returns how many calls were attempted once
+        all of them have finished."""
         claimed = self._claim(limit)
         if len(claimed) <= 1:
             for row_id in claimed:
@@ -69,6 +72,32 @@ class Sender:
         else:
             list(self._pool.map(self._send, claimed))
         return len(claimed)
+
+    def start_due(self) -> int:
+        """Claim as many rows as there are free sending slots and start them without
+        waiting: one slow call holds up its own channel only, never the other replies.
+        Returns how many were started."""
+        with self._lock:
+            free, busy = CONCURRENCY - self._in_flight, self._in_flight
+        if busy and free < CONCURRENCY // 2:
+            return 0  # claim in batches: a pass per finished call would cost a query each
+
+        claimed = self._claim(free)
+        for row_id in claimed:
+            with self._lock:
+                self._in_flight += 1
+            self._pool.submit(self._send_in_slot, row_id)
+        return len(claimed)
+
+    def _send_in_slot(self, row_id: int) -> None:
+        try:
+            self._send(row_id)
+        except Exception:  # noqa: BLE001 - the row's lease runs out and it is tried again
+            log.exception("sending outbox row %s failed; its lease will let it be retried", row_id)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+            self.slot_freed()
 
     def _claim(self, limit: int) -> list[int]:
         now = self.clock()
@@ -231,11 +260,12 @@ class SenderThread(threading.Thread):
         self.sender, self.idle = sender, idle
         self.wake = threading.Event()
         self._stopping = threading.Event()
+        sender.slot_freed = self.wake.set  # a finished call frees a slot: look again at once
 
     def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                busy = self.sender.send_due()
+                busy = self.sender.start_due()
             except Exception:  # noqa: BLE001 - the gateway must outlive one bad pass
                 log.exception("outbox pass failed; will try again")
                 busy = 0

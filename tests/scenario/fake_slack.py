@@ -73,6 +73,7 @@ class FakeSlack:
         self.team_id = team_id
         self.bot_id = "B1"
         self.latency = latency
+        self.slow_channels: dict[str, float] = {}  # channel -> seconds every call to it takes
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.base_url = ""
@@ -250,6 +251,9 @@ class FakeSlack:
             params[key] = maybe_json(params[key])
         self._record(Call(method, params, token, arrived, split.path))
         self._delay()
+        slow = self.slow_channels.get(str(params.get("channel", "")))
+        if slow:
+            time.sleep(slow)
 
         failure = self._take_failure(method)
         if failure is not None:

@@ -15,7 +15,7 @@ from bot.bootstrap import Services, compose, load_domain
 from bot.config import Settings
 from bot.service.outcomes import CustomerRef
 from bot.service.vocabulary import CardLink
-from bot.slack.gateway import Sender
+from bot.slack.gateway import CONCURRENCY, Sender, SenderThread
 from bot.slack.outbox import Outbox
 from bot.store.unit_of_work import Store
 from tests.scenario.conftest import AGENTS_CHANNEL, CUSTOMER, DM, Running
@@ -166,3 +166,31 @@ def test_a_long_rate_limit_delays_a_reply_but_never_drops_it(
     with services.store.unit_of_work() as uow:
         row = uow.outbox.call(row_id)
         assert (row.status, row.attempts) == ("pending", 0)
+
+
+def test_one_slow_slack_call_holds_up_its_own_channel_only(
+    parts: tuple[FakeSlack, Services, Outbox],
+) -> None:
+    fake, services, outbox = parts
+    fake.slow_channels["DSLOW"] = 3.0
+    outbox.add("chat.postMessage", {"channel": "DSLOW", "text": "slow"}, key="reply:slow")
+    for n in range(3 * CONCURRENCY):
+        outbox.add("chat.postMessage", {"channel": f"DFAST{n}", "text": "fast"}, key=f"reply:{n}")
+    sender = Sender(services.store, WebClient("xoxb-t", base_url=fake.base_url), "w1", clock)
+    thread = SenderThread(sender, idle=0.05)
+    thread.start()
+    try:
+        fast = lambda: [c for c in fake.calls_to("chat.postMessage")  # noqa: E731
+                        if c.params["channel"] != "DSLOW"]  # fmt: skip
+        deadline = time.monotonic() + 2.0  # well before the slow call is answered
+        while time.monotonic() < deadline and len(fast()) < 3 * CONCURRENCY:
+            time.sleep(0.02)
+        assert len(fast()) == 3 * CONCURRENCY
+        drain_until = time.monotonic() + 6.0
+        while time.monotonic() < drain_until and outbox.pending():
+            time.sleep(0.05)
+        assert outbox.pending() == 0
+    finally:
+        thread.stop()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
