@@ -158,6 +158,14 @@ class Inbox:
             uow.commit()
             return row_id
 
+    def start(self, row_id: int) -> bool:
+        """Keep (or retake) this worker's lease on an event it is about to process; False
+        when another worker took it over meanwhile, or it is done."""
+        with self.store.unit_of_work() as uow:
+            kept = uow.inbox.start(row_id, self.worker, self.clock(), LEASE)
+            uow.commit()
+            return kept
+
     def done(self, row_id: int) -> None:
         with self.store.unit_of_work() as uow:
             uow.inbox.mark_done(row_id, self.clock())

@@ -48,6 +48,22 @@ class InboxRepository:
             update(InboundEvent).where(InboundEvent.id == row_id).values(error=error)
         )
 
+    def start(self, row_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
+        """Renew the lease of the worker that received an event, as it starts processing it;
+        False when the event is done, or was claimed again as stranded (its attempts went up)
+        by any worker's timers, this one's included, which then process it themselves."""
+        result = self.session.execute(
+            update(InboundEvent)
+            .where(
+                InboundEvent.id == row_id,
+                InboundEvent.processed_at.is_(None),
+                InboundEvent.attempts == 1,
+            )
+            .values(claimed_by=worker, claimed_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
     def claim_stranded(
         self, worker: str, now: datetime, lease: timedelta, max_attempts: int, limit: int
     ) -> list[tuple[int, dict]]:

@@ -111,6 +111,29 @@ def test_a_retried_event_racing_the_original_is_recorded_once(desk: Desk) -> Non
     assert len([r for r in results if r is not None]) == 1
 
 
+def test_an_event_queued_past_its_lease_is_processed_by_one_worker_only(
+    desk: Desk, database_url: str
+) -> None:
+    """Overloaded, a worker's listener may reach an event after its lease ran out and another
+    worker's timers took it as stranded: exactly one of them goes on."""
+    envelope = {"event_id": "Ev2", "team_id": "T1",
+                "event": {"type": "message", "channel": "D1", "ts": "2.2", "user": "U1",
+                          "text": "hello"}}  # fmt: skip
+    late = T0 + timedelta(minutes=5)
+    receiver = Inbox(desk.store, "w-receiver", lambda: T0)
+    row = receiver.record(envelope)
+    assert row is not None and receiver.start(row)  # in time: still its own
+    others = [Inbox(other_process(desk, database_url).store, f"w{i}", lambda: late)
+              for i in range(WORKERS - 1)]  # fmt: skip
+    receiver.clock = lambda: late
+    results = race(lambda i: others[i - 1].claim_stranded() if i else receiver.start(row))
+    took_over = [claimed for claimed in results[1:] if claimed]
+    assert (results[0] is True) + len(took_over) == 1
+    assert all(len(claimed) == 1 for claimed in took_over)
+    receiver.done(row)
+    assert not receiver.start(row)  # done: nobody starts it again
+
+
 def test_each_outbox_row_is_claimed_by_one_worker(desk: Desk) -> None:
     outbox = Outbox(desk.store, lambda: T0)
     for n in range(20):

@@ -39,6 +39,11 @@ def register(app: App, ctx: SlackContext) -> None:
 
     def on_event(body: dict, context: BoltContext) -> None:
         row = context.get("inbox_row")
+        if row is not None and not ctx.inbox.start(row):
+            # Queued here so long that its lease ran out and another worker (or this one's
+            # timers) took it over: doing it too would answer the customer twice.
+            log.warning("event %s is being processed elsewhere; skipped here", row)
+            return
         process_event(ctx, body.get("event") or {}, body.get("team_id") or context.team_id or "",
                       row, context.bot_user_id)  # fmt: skip
 
