@@ -59,6 +59,7 @@ class Sender:
         self._resumed: set[int] = set()
         self._pool = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="supportbot-send")
         self._in_flight = 0
+        self._more_due = False
         self.slot_freed: Callable[[], None] = lambda: None  # told when a call finishes
 
     def send_due(self, limit: int = CONCURRENCY) -> int:
@@ -79,10 +80,16 @@ class Sender:
         Returns how many were started."""
         with self._lock:
             free, busy = CONCURRENCY - self._in_flight, self._in_flight
-        if busy and free < CONCURRENCY // 2:
-            return 0  # claim in batches: a pass per finished call would cost a query each
+        if busy and free < CONCURRENCY - 2:
+            # Claim in batches (a pass per finished call would cost a query each), yet never
+            # wait for more than two calls: one or two slow ones hold up their own rows only.
+            return 0
 
         claimed = self._claim(free)
+        # All the free slots filled: more may be due, so a finished call should look again
+        # at once. Otherwise the next new message (or the idle wait) is soon enough, and
+        # finished calls do not cost a claim query each.
+        self._more_due = len(claimed) == free
         for row_id in claimed:
             with self._lock:
                 self._in_flight += 1
@@ -97,7 +104,8 @@ class Sender:
         finally:
             with self._lock:
                 self._in_flight -= 1
-            self.slot_freed()
+            if self._more_due:
+                self.slot_freed()
 
     def _claim(self, limit: int) -> list[int]:
         now = self.clock()
