@@ -227,8 +227,11 @@ def _run(desk: Desk, script: Script, horizon: timedelta) -> dict:
             if event.channel == channel and escalated_after is None:
                 escalated_after, reasons = index, list(event.escalation.signals)
 
+    # Nothing of this conversation falls due sooner than the idle check after its last step,
+    # so the timers need running only across gaps at least that long.
+    idle = desk.conversations.idle
     for index, step in enumerate(script.steps):
-        if index > 0:
+        if index > 0 and step.at - script.steps[index - 1].at >= idle:
             timers(step.at, index - 1)
         reply: Reply | None
         if step.text is not None:
