@@ -158,11 +158,12 @@ class Inbox:
             uow.commit()
             return row_id
 
-    def start(self, row_id: int) -> bool:
-        """Keep (or retake) this worker's lease on an event it is about to process; False
-        when another worker took it over meanwhile, or it is done."""
+    def start(self, row_id: int, attempt: int = 1) -> bool:
+        """Renew this worker's lease on an event it is about to process (received by it:
+        attempt 1, or claimed as stranded); False when it was claimed again meanwhile (it
+        waited past its lease) or is done: whoever claimed it last does it."""
         with self.store.unit_of_work() as uow:
-            kept = uow.inbox.start(row_id, self.worker, self.clock(), LEASE)
+            kept = uow.inbox.start(row_id, self.worker, self.clock(), LEASE, attempt)
             uow.commit()
             return kept
 
@@ -177,12 +178,12 @@ class Inbox:
             uow.inbox.mark_failed(row_id, scrub(error, MAX_ERROR))  # may quote what was said
             uow.commit()
 
-    def claim_stranded(self, limit: int = 200) -> list[tuple[int, dict]]:
+    def claim_stranded(self, limit: int = 200) -> list[tuple[int, dict, int]]:
         """Events nobody finished: received, never processed, lease run out."""
         with self.store.unit_of_work() as uow:
             claimed = uow.inbox.claim_stranded(self.worker, self.clock(), LEASE, MAX_ATTEMPTS,
                                                limit)  # fmt: skip
             uow.commit()
-        for row_id, _ in claimed:
+        for row_id, _, _ in claimed:
             log.warning("processing event %s again: it was received but never finished", row_id)
         return claimed

@@ -15,7 +15,12 @@ log = logging.getLogger(__name__)
 def sweep(ctx: SlackContext) -> None:
     """One pass: finish stranded events, escalate buyers left waiting, remind about cards
     nobody claimed."""
-    for row, payload in ctx.inbox.claim_stranded():
+    for row, payload, attempt in ctx.inbox.claim_stranded():
+        # Processed one after the other, the last of a batch may wait past its lease and be
+        # claimed again elsewhere: whoever claimed it last does it.
+        if not ctx.inbox.start(row, attempt):
+            log.warning("stranded event %s was claimed again elsewhere; skipped here", row)
+            continue
         try:
             process_event(ctx, payload.get("event") or {}, payload.get("team_id") or "", row)
         except Exception:  # noqa: BLE001 - one bad event must not block the others

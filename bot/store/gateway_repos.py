@@ -48,16 +48,19 @@ class InboxRepository:
             update(InboundEvent).where(InboundEvent.id == row_id).values(error=error)
         )
 
-    def start(self, row_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
-        """Renew the lease of the worker that received an event, as it starts processing it;
-        False when the event is done, or was claimed again as stranded (its attempts went up)
-        by any worker's timers, this one's included, which then process it themselves."""
+    def start(
+        self, row_id: int, worker: str, now: datetime, lease: timedelta, attempts: int = 1
+    ) -> bool:
+        """Renew the lease of the worker that took an event (received it: attempt 1, or
+        claimed it as stranded: a later one) as it starts processing it; False when the event
+        is done or was claimed again since (its attempts went up), by whichever worker, which
+        then processes it itself."""
         result = self.session.execute(
             update(InboundEvent)
             .where(
                 InboundEvent.id == row_id,
                 InboundEvent.processed_at.is_(None),
-                InboundEvent.attempts == 1,
+                InboundEvent.attempts == attempts,
             )
             .values(claimed_by=worker, claimed_until=now + lease)
             .execution_options(synchronize_session=False)
@@ -66,8 +69,9 @@ class InboxRepository:
 
     def claim_stranded(
         self, worker: str, now: datetime, lease: timedelta, max_attempts: int, limit: int
-    ) -> list[tuple[int, dict]]:
-        """Events received, never processed, whose lease ran out: claimed for `worker`."""
+    ) -> list[tuple[int, dict, int]]:
+        """Events received, never processed, whose lease ran out: claimed for `worker`, with
+        the attempt this claim is."""
         rows = self.session.scalars(
             select(InboundEvent)
             .where(
@@ -78,13 +82,13 @@ class InboxRepository:
             .order_by(InboundEvent.id)
             .limit(limit)
         ).all()
-        claimed: list[tuple[int, dict]] = []
+        claimed: list[tuple[int, dict, int]] = []
         for row in rows:
             assert row.id is not None
             if take_lease(self.session, InboundEvent, row.id, worker, now, lease,
                           InboundEvent.processed_at.is_(None),
                           attempts=InboundEvent.attempts + 1):  # fmt: skip
-                claimed.append((row.id, dict(row.payload)))
+                claimed.append((row.id, dict(row.payload), row.attempts + 1))
         return claimed
 
 

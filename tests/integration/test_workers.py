@@ -130,6 +130,12 @@ def test_an_event_queued_past_its_lease_is_processed_by_one_worker_only(
     took_over = [claimed for claimed in results[1:] if claimed]
     assert (results[0] is True) + len(took_over) == 1
     assert all(len(claimed) == 1 for claimed in took_over)
+    if took_over:  # whoever took it over keeps it only while nobody claimed it again
+        [(_, _, attempt)] = took_over[0]
+        assert attempt == 2 and not receiver.start(row) and not receiver.start(row, 1)
+        later = Inbox(desk.store, "w-late", lambda: late + timedelta(minutes=5))
+        [(_, _, again)] = later.claim_stranded()
+        assert again == 3 and not receiver.start(row, attempt) and later.start(row, again)
     receiver.done(row)
     assert not receiver.start(row)  # done: nobody starts it again
 
