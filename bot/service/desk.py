@@ -308,15 +308,20 @@ class Desk:
         conversations as abandoned. Reads only the conversations whose timer is due, so a
         pass costs what is due, not what is open; safe to call as often as wanted."""
         events: list[TimerEvent] = []
+        seen: set[int | None] = set()
         while True:
             with self.store.unit_of_work() as uow:
                 due = uow.repo.due_conversations(now, batch)
-                for conversation in due:
+                fresh = [c for c in due if c.id not in seen]
+                for conversation in fresh:
                     event = self._timer_due(uow, conversation, now)
                     if event is not None:
                         events.append(event)
                 uow.commit()
-            if len(due) < batch:
+            seen.update(c.id for c in fresh)
+            # Each acted-on row gets a due time after `now`; stopping on a batch with nothing
+            # new guards the timer thread against looping should one ever not.
+            if len(due) < batch or not fresh:
                 return events
 
     def _timer_due(

@@ -84,7 +84,6 @@ class Sender:
             # Claim in batches (a pass per finished call would cost a query each), yet never
             # wait for more than two calls: one or two slow ones hold up their own rows only.
             return 0
-
         claimed = self._claim(free)
         # All the free slots filled: more may be due, so a finished call should look again
         # at once. Otherwise the next new message (or the idle wait) is soon enough, and
