@@ -70,18 +70,6 @@ class Conversations:
             customer.locale = locale
         return customer
 
-    def conversation(
-        self,
-        uow: UnitOfWork,
-        customer: Customer,
-        channel: str,
-        thread_ts: str,
-        at: datetime,
-        reuse_resolved: bool = False,
-    ) -> Conversation:
-        """The conversation going on in this channel and thread, or a new one."""
-        return self.find_or_start(uow, customer, channel, thread_ts, at, reuse_resolved)[0]
-
     def find_or_start(
         self,
         uow: UnitOfWork,

@@ -219,7 +219,9 @@ class Desk:
             article = self.kb.get(article_id, customer.locale)
             if article is None or not article.is_public:
                 return None
-            conversation = self.conversations.conversation(uow, customer, channel, thread_ts, at)
+            conversation, _ = self.conversations.find_or_start(
+                uow, customer, channel, thread_ts, at
+            )
             language = customer.locale or self.default_locale
             reply = self.conversations.reply(uow, conversation, Decision.ANSWER, article.answer,
                                              language, article=article, at=at)  # fmt: skip
@@ -289,7 +291,7 @@ class Desk:
             customer = steps.customer(uow, who, at, None)
             if from_message is not None:
                 channel, thread_ts = steps.place_of(uow, customer, from_message)
-            conversation = steps.conversation(uow, customer, channel, thread_ts, at)
+            conversation, _ = steps.find_or_start(uow, customer, channel, thread_ts, at)
             language = customer.locale or self.default_locale
             steps.add_message(uow, conversation, Role.CUSTOMER, "(asked to talk to a person)", at,
                               decision=Decision.HUMAN, language=language)  # fmt: skip
