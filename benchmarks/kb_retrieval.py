@@ -1,11 +1,17 @@
-"""Knowledge-base retrieval: quality and speed of knowledge_base.search against two baselines.
+"""Knowledge-base retrieval: quality and speed of knowledge_base.search against baselines.
 
     .venv/bin/python benchmarks/kb_retrieval.py [--data ../shared/data] [--quick]
+        [--part all|decisions|legacy|speed] [--model e5|use|off] [--tune]
 
-Quality: Bitext (one article per intent, 10 train utterances as questions, the test split as
-queries) and Banking77 10-shot (10 utterances per intent as questions, the rest of train as
-queries). Speed: synthetic knowledge bases of 1k, 10k and 50k questions spliced from both data
-sets. Baselines, measured in the same run: rapidfuzz `token_set_ratio` over all questions, and a
+Decisions (benchmarks/kbbench): Bitext, Banking77 and the project's own multilingual set
+(en/it/de/pl), each with a dev half for tuning and a test half for reporting, and out-of-scope
+queries (intents left out of the knowledge base). For words alone, meaning alone and both fused:
+top-1/top-3, and coverage, precision and out-of-scope answers of `answer` with the shipped
+thresholds and with thresholds calibrated on dev. `--tune` prints the dev-only table the shipped
+fusion constants and thresholds were chosen from.
+Legacy: the earlier top-1 tables (Bitext test, Banking77 10-shot over five seeds).
+Speed: synthetic knowledge bases of 1k, 10k and 50k questions spliced from both data sets.
+Baselines, measured in the same run: rapidfuzz `token_set_ratio` over all questions, and a
 plain BM25 over the questions. Prints plain-text tables; BENCHMARKS.md keeps the results.
 """
 
@@ -35,8 +41,11 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
+from benchmarks.kbbench import decisions, tasks  # noqa: E402
 from knowledge_base import Article, KnowledgeBase, Searcher, load_knowledge_base  # noqa: E402
+from knowledge_base.embedding import MODELS, Embedder, load_embedder  # noqa: E402
 from knowledge_base.search import ANSWER, NONE, SUGGEST, SearchResult  # noqa: E402
+from knowledge_base.semantic import VectorMemo  # noqa: E402
 
 SEED = 0
 SHOTS = 10
@@ -320,7 +329,7 @@ def latencies(search: Callable[[str], object], queries: list[str]) -> tuple[floa
     return times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
 
 
-def speed(data: Path, quick: bool) -> list[str]:
+def speed(data: Path, quick: bool, embedder: Embedder | None = None) -> list[str]:
     pool = utterances(data)
     test = csv.DictReader((data / "bitext" / "test.csv").open(encoding="utf-8"))
     dev = csv.DictReader((data / "bitext" / "dev.csv").open(encoding="utf-8"))
@@ -342,6 +351,15 @@ def speed(data: Path, quick: bool) -> list[str]:
             f"{p50:>7.2f} {p99:>7.2f}"
         )
         del searcher
+        if embedder is not None and size <= 10_000:
+            memo = VectorMemo(embedder)
+            searcher, seconds, peak = timed(lambda kb=kb, m=memo: Searcher(kb, m))
+            p50, p99 = latencies(searcher.search, queries)  # type: ignore[attr-defined]
+            lines.append(
+                f"  {'':>9} {'fused (e5, 1 thread)':<24} {seconds:>8.2f} {peak:>9.1f} "
+                f"{p50:>7.2f} {p99:>7.2f}"
+            )
+            del searcher
         fuzzy, seconds, peak = timed(lambda a=articles: FuzzyBaseline(a))
         p50, p99 = latencies(fuzzy.top1, queries)  # type: ignore[attr-defined]
         lines.append(
@@ -405,20 +423,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="1,000 queries per data set, smaller speed runs"
     )
+    parser.add_argument(
+        "--model", choices=MODELS, default="e5", help="embedding model of the semantic methods"
+    )
+    parser.add_argument(
+        "--tune", action="store_true", help="only the tuning table on the dev halves"
+    )
+    parser.add_argument(
+        "--part",
+        choices=("all", "decisions", "legacy", "speed"),
+        default="all",
+        help="decisions: held-out decisions per data set; legacy: the earlier top-1 tables",
+    )
     args = parser.parse_args(argv)
     if not (args.data / "bitext").is_dir() or not (args.data / "banking77").is_dir():
         parser.error(f"{args.data} has no bitext/ and banking77/ folders (see --data)")
     started = time.perf_counter()
     print("Knowledge-base retrieval benchmark" + (" (--quick)" if args.quick else ""))
     print("\n".join(["Data:", *(f"  {s}" for s in SOURCES), *machine()]))
-    for task in (bitext_task(args.data), banking_task(args.data)):
+    embedder = load_embedder(args.model, threads=1)
+    memo = decisions.QueryMemo(embedder) if embedder else None
+    held_out = [tasks.bitext(args.data), tasks.banking(args.data), tasks.multilingual()]
+    if args.quick:
+        for task in held_out:
+            rng = random.Random(SEED)
+            task.dev = rng.sample(task.dev, min(500, len(task.dev)))
+            task.test = rng.sample(task.test, min(500, len(task.test)))
+    if args.tune:
+        assert memo is not None, "tuning needs the embedding model"
+        print("\n".join(decisions.tune(held_out, memo)))
+        return 0
+    if args.part in ("all", "decisions"):
+        full = tasks.banking(args.data, full=True)
+        full.dev = []
+        if args.quick:
+            full.test = random.Random(SEED).sample(full.test, 500)
+        for task in [*held_out, full]:
+            articles = list(task.kb)
+            baselines = [
+                ("rapidfuzz extractOne token_set_ratio", FuzzyBaseline(articles).rank),
+                ("plain BM25 over questions", Bm25Baseline(articles).rank),
+            ]
+            print()
+            print("\n".join(decisions.report(task, memo, baselines)))
+    if args.part in ("all", "legacy"):
+        for task in (bitext_task(args.data), banking_task(args.data)):
+            print()
+            print("\n".join(quality(task, args.quick)))
+        if not args.quick:
+            print()
+            print("\n".join(seeds(args.data)))
+    if args.part in ("all", "speed"):
         print()
-        print("\n".join(quality(task, args.quick)))
-    if not args.quick:
-        print()
-        print("\n".join(seeds(args.data)))
-    print()
-    print("\n".join(speed(args.data, args.quick)))
+        print("\n".join(speed(args.data, args.quick, embedder)))
     print(f"\nFinished in {time.perf_counter() - started:.0f} s.")
     return 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +25,8 @@ from bot.service.reports import Reports
 from bot.service.staging import StageKeeper
 from bot.store.unit_of_work import Store as SqlStore
 from knowledge_base import KbProblem, KnowledgeBase, Searcher, load_indexed, load_knowledge_base
+from knowledge_base.embedding import load_embedder
+from knowledge_base.language import warm_up
 from lifecycle import StageModel, StageTagger, StuckDetector, load_rules, load_stage_model
 
 
@@ -57,10 +59,28 @@ def load_lifecycle(settings: Settings) -> tuple[StageModel, StuckDetector]:
 def load_indexed_knowledge_base(
     settings: Settings, model: StageModel
 ) -> tuple[KnowledgeBase, Searcher]:
-    """The knowledge base and its search index, from INDEX_CACHE_DIR when KB_PATH is unchanged."""
-    return load_indexed(
-        settings.kb_path, model.known_ids, settings.default_locale, settings.index_cache_dir
+    """The knowledge base and its search index, from INDEX_CACHE_DIR when KB_PATH is unchanged,
+    with meaning-based search unless SEMANTIC_MODEL=off (or its package is missing) and the
+    thresholds of KB_ANSWER_SCORE / KB_ANSWER_MARGIN / KB_SUGGEST_SCORE where they are set."""
+    warm_up()
+    embedder = load_embedder(settings.semantic_model, settings.embedding_threads)
+    kb, searcher = load_indexed(
+        settings.kb_path,
+        model.known_ids,
+        settings.default_locale,
+        settings.index_cache_dir,
+        embedder,
     )
+    searcher.configure()
+    chosen = {
+        "answer_score": settings.answer_score,
+        "answer_margin": settings.answer_margin,
+        "suggest_score": settings.suggest_score,
+    }
+    overrides = {name: value for name, value in chosen.items() if value is not None}
+    if overrides:
+        searcher.configure(replace(searcher.thresholds, **overrides))
+    return kb, searcher
 
 
 def compose(
@@ -122,13 +142,16 @@ def reload_knowledge_base(services: Services, settings: Settings) -> list[KbProb
 
 @contextmanager
 def throwaway_services(
-    kb: KnowledgeBase, model: StageModel, detector: StuckDetector
+    kb: KnowledgeBase,
+    model: StageModel,
+    detector: StuckDetector,
+    searcher: Searcher | None = None,
 ) -> Iterator[Services]:
     """Services on a temporary SQLite file, deleted afterwards: for replays."""
     with tempfile.TemporaryDirectory(prefix="supportbot-replay-") as folder:
         # Deleted afterwards: no need to wait for the disk at each commit.
         store = SqlStore.open(f"sqlite:///{Path(folder) / 'replay.db'}", durable=False)
         try:
-            yield compose(store, kb, model, detector)
+            yield compose(store, kb, model, detector, searcher=searcher)
         finally:
             store.close()

@@ -18,6 +18,7 @@ DEFAULT_STAGE_MODEL = PACKAGE_ROOT / "lifecycle" / "models" / "default.yaml"
 DEFAULT_ESCALATION_RULES = PACKAGE_ROOT / "lifecycle" / "data" / "escalation.yaml"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SEMANTIC_MODELS = ("auto", "e5", "use", "off")
 SLACK_API = "https://slack.com/api/"
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 PERSON_OR_GROUP_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -53,6 +54,13 @@ class Settings:
     # None: no disk cache. load_settings fills in the XDG default, so only a configured app
     # writes one; a bare Settings() (tests, scripts) leaves the disk alone.
     index_cache_dir: Path | None = None
+    # Meaning-based search (knowledge_base/embedding.py): auto, e5, use or off.
+    semantic_model: str = "auto"
+    embedding_threads: int = 1
+    # A company's own calibration (`supportbot kb calibrate`); None keeps the search's defaults.
+    answer_score: float | None = None
+    answer_margin: float | None = None
+    suggest_score: float | None = None
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -133,6 +141,16 @@ def load_settings(
             "TIMER_INTERVAL_SECONDS", get("TIMER_INTERVAL_SECONDS"), 30.0
         ),
         index_cache_dir=_cache_dir(get("INDEX_CACHE_DIR"), get("XDG_CACHE_HOME")),
+        semantic_model=_choice(
+            "SEMANTIC_MODEL",
+            (get("SEMANTIC_MODEL") or "").lower() or None,
+            defaults.semantic_model,
+            SEMANTIC_MODELS,
+        ),
+        embedding_threads=_count("EMBEDDING_THREADS", get("EMBEDDING_THREADS"), 1),
+        answer_score=_share("KB_ANSWER_SCORE", get("KB_ANSWER_SCORE")),
+        answer_margin=_share("KB_ANSWER_MARGIN", get("KB_ANSWER_MARGIN")),
+        suggest_score=_share("KB_SUGGEST_SCORE", get("KB_SUGGEST_SCORE")),
     )
 
 
@@ -208,6 +226,27 @@ def _number(name: str, raw: str | None, default: float) -> float:
         value = -1.0
     if value <= 0:
         raise SettingsError(f"{name}: expected a number greater than 0, got {raw!r}")
+    return value
+
+
+def _count(name: str, raw: str | None, default: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise SettingsError(f"{name}: expected a whole number from 1 to 64, got {raw!r}")
+    return int(raw)
+
+
+def _share(name: str, raw: str | None) -> float | None:
+    """A score threshold in [0, 1], or None when unset."""
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name}: expected a number from 0 to 1, got {raw!r}")
     return value
 
 

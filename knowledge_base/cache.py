@@ -29,13 +29,16 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
+import numpy
 import rapidfuzz
 import snowballstemmer
 import yaml
 
 from knowledge_base.articles import KnowledgeBase
+from knowledge_base.embedding import Embedder
 from knowledge_base.loader import _article_files, load_knowledge_base
 from knowledge_base.search import Searcher
+from knowledge_base.semantic import article_texts, memo_for
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +56,25 @@ def code_version() -> str:
     for source in sorted(_PACKAGE.rglob("*.py")):
         _frame(digest, source.relative_to(_PACKAGE).as_posix().encode())
         _frame(digest, source.read_bytes())
-    for part in (sys.version, str(PROTOCOL), *map(_installed, (rapidfuzz, snowballstemmer, yaml))):
+    libraries = (numpy, rapidfuzz, snowballstemmer, yaml)
+    for part in (sys.version, str(PROTOCOL), *map(_installed, libraries)):
         _frame(digest, part.encode())
     return digest.hexdigest()
 
 
-def cache_key(path: Path, known_stages: Collection[str] | None, default_locale: str) -> str | None:
-    """The key of what `load_knowledge_base` would return; None if a file cannot be read (the
-    loader then reports it as a problem, and nothing is cached)."""
+def cache_key(
+    path: Path,
+    known_stages: Collection[str] | None,
+    default_locale: str,
+    semantic: str | None = None,
+) -> str | None:
+    """The key of what `load_knowledge_base` would return, indexed with the embedding model
+    `semantic` (its id, or None for words alone); None if a file cannot be read (the loader
+    then reports it as a problem, and nothing is cached)."""
     digest = hashlib.sha256()
     # The path as given counts too: every article's `source` (FILE:LINE) is built from it.
-    for part in (code_version(), str(path), repr(_stages(known_stages)), default_locale):
+    model = semantic or "words only"
+    for part in (code_version(), str(path), repr(_stages(known_stages)), default_locale, model):
         _frame(digest, part.encode())
     root = path if path.is_dir() else path.parent
     try:
@@ -80,26 +91,37 @@ def load_indexed(
     known_stages: Collection[str] | None = None,
     default_locale: str = "en",
     cache_dir: Path | None = None,
+    embedder: Embedder | None = None,
 ) -> tuple[KnowledgeBase, Searcher]:
     """The knowledge base under `path` and its Searcher, from `cache_dir` when nothing changed.
 
+    With `embedder`, the Searcher weighs meaning too; its article vectors are kept in
+    `cache_dir` by text, so a changed knowledge base embeds only its changed texts.
     Without `cache_dir`, or when the cache cannot be read or written, it is loaded and indexed
     as without a cache. A knowledge base with problems raises KnowledgeBaseError, as the loader
     does, and is never cached.
     """
+    build = (path, known_stages, default_locale, cache_dir, embedder)
     if cache_dir is None:
-        return _build(path, known_stages, default_locale)
-    key = cache_key(path, known_stages, default_locale)
+        return _build(*build)
+    model = embedder.id if embedder else None
+    key = cache_key(path, known_stages, default_locale, model)
     if key is None:
-        return _build(path, known_stages, default_locale)
+        return _build(*build)
     folder = _folder_id(path)
     target = cache_dir / f"kb-{folder}-{key[:32]}.pickle"
     cached = _read(target, key)
+    if cached is not None and embedder is not None:
+        if cached[1].semantic_id != embedder.id:
+            log.warning("index cache %s was built with another model; rebuilding", target)
+            cached = None
+        else:
+            cached[1].attach(memo_for(embedder, cache_dir))
     if cached is not None:
         log.debug("knowledge base and index loaded from the cache %s", target)
         return cached
-    kb, searcher = _build(path, known_stages, default_locale)
-    if cache_key(path, known_stages, default_locale) != key:
+    kb, searcher = _build(*build)
+    if cache_key(path, known_stages, default_locale, model) != key:
         # A file changed while it was being loaded: what was built matches neither version.
         log.debug("knowledge base changed while loading; not cached")
         return kb, searcher
@@ -109,10 +131,19 @@ def load_indexed(
 
 
 def _build(
-    path: Path, known_stages: Collection[str] | None, default_locale: str
+    path: Path,
+    known_stages: Collection[str] | None,
+    default_locale: str,
+    cache_dir: Path | None,
+    embedder: Embedder | None,
 ) -> tuple[KnowledgeBase, Searcher]:
     kb = load_knowledge_base(path, known_stages, default_locale)
-    return kb, Searcher(kb)
+    if embedder is None:
+        return kb, Searcher(kb)
+    memo = memo_for(embedder, cache_dir)
+    searcher = Searcher(kb, memo)
+    memo.save([text for article in kb for text in article_texts(article)])
+    return kb, searcher
 
 
 def _read(target: Path, key: str) -> tuple[KnowledgeBase, Searcher] | None:

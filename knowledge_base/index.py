@@ -211,9 +211,14 @@ class LocaleIndex:
         self._centroids = [_centroid(vectors) for vectors in self._vectors]
 
     def parts(
-        self, query: str, allowed: Sequence[bool] | None = None, depth: int = CANDIDATES
+        self,
+        query: str,
+        allowed: Sequence[bool] | None = None,
+        depth: int = CANDIDATES,
+        extra: Sequence[int] = (),
     ) -> list[tuple[int, tuple[float, ...]]]:
-        """Each candidate's position and its score parts, in the order of `Weights`."""
+        """Each candidate's position and its score parts, in the order of `Weights`; `extra`
+        positions (candidates found another way) are scored too."""
         folded, stems = self.analyzer.analyze(query)
         if not folded:
             return []
@@ -235,6 +240,8 @@ class LocaleIndex:
             p for p, score in enumerate(first) if score > 0 and (allowed is None or allowed[p])
         )
         best = heapq.nlargest(depth, found, key=first.__getitem__)
+        seen = set(best)
+        best += [p for p in dict.fromkeys(extra) if p not in seen]
         vector = _unit(stems, self._idf, self._unknown_idf)
         result = []
         for position in best:

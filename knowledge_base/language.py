@@ -1,14 +1,27 @@
 """Which language a short customer message is in (en, it, de, pl), or None when unsure.
 
-Support messages are short ("come posso pagare?"), where statistical detectors trained on prose
-guess badly and add a dependency. Function words and letters that only one language uses are
-enough for the four languages we serve, and the caller falls back to the customer's known
-language when the message gives no sign.
+Two signals, combined by `LanguageGuesser`:
+- py3langid, a character n-gram classifier (langid.py's model), restricted to the languages we
+  serve so its probabilities compare only those; good on a sentence, unsure on one word;
+- function words and letters that only one language uses ("come", "ich", "ą"), which decide
+  many short messages the classifier is unsure of, and say nothing about "paypal" or "12345".
+When neither is sure, the customer's known language is kept, so one word never switches it.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from functools import cache
+
 from knowledge_base.text import fold
+
+log = logging.getLogger(__name__)
+
+# py3langid's probability (over our languages only) from which it decides alone.
+CLASSIFIER_SURE = 0.9
+# Below this, its vote does not count at all; between the two, it decides with the words.
+CLASSIFIER_HINT = 0.6
 
 _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
@@ -59,3 +72,49 @@ def detect_language(text: str) -> str | None:
     if top < 1.0 or top == second:
         return None
     return best
+
+
+@cache
+def _classifier() -> object | None:
+    """py3langid's identifier over LANGUAGES, loaded once per process (about 1 s: the model is
+    xz-compressed); None, logged once, if the package is missing."""
+    try:
+        from py3langid.langid import _load_identifier
+    except ImportError:
+        log.warning("py3langid is not installed: languages are told by function words alone")
+        return None
+    # The public set_languages changes a process-wide identifier; this one is ours alone.
+    return _load_identifier(norm_probs=True, langs=list(LANGUAGES))
+
+
+def warm_up() -> None:
+    """Load the classifier in the background, so the first message does not wait for it."""
+    threading.Thread(target=_classifier, name="language-model", daemon=True).start()
+
+
+def classify(text: str) -> tuple[str, float] | None:
+    """py3langid's language of `text` among LANGUAGES and its probability, if it has any letters."""
+    identifier = _classifier()
+    if identifier is None or not any(c.isalpha() for c in text):
+        return None
+    language, probability = identifier.classify(text)  # type: ignore[attr-defined]
+    return str(language), float(probability)
+
+
+class LanguageGuesser:
+    """The language a message is in, among those we serve, from both signals and what is
+    known of the customer."""
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (LanguageGuesser, ())
+
+    def guess(self, text: str, known: str | None = None) -> str | None:
+        words = detect_language(text)
+        found = classify(text)
+        if found is not None:
+            language, probability = found
+            if probability >= CLASSIFIER_SURE or (
+                probability >= CLASSIFIER_HINT and words in (None, language)
+            ):
+                return language
+        return words or known

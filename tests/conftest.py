@@ -35,13 +35,20 @@ T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No developer's real tokens or settings reach a test; no stray .env is read; the index
-    cache (by default under XDG_CACHE_HOME) goes to the test's tmp_path, never ~/.cache."""
+    cache (by default under XDG_CACHE_HOME) goes to the test's tmp_path, never ~/.cache.
+
+    Searches run on words alone (SEMANTIC_MODEL=off) unless a test turns meaning on: embedding
+    the sample knowledge base takes half a minute per process, and most tests are about the
+    desk, not the ranking. tests/unit/test_semantic_search.py and the scenario tests marked
+    there cover the semantic path, through the same settings the app reads."""
     for name in list(os.environ):
         if name.startswith("SLACK_") or name in (
             "DATABASE_URL", "KB_PATH", "STAGE_MODEL", "ESCALATION_RULES", "LOG_LEVEL",
-            "DEFAULT_LOCALE", "INDEX_CACHE_DIR",
+            "DEFAULT_LOCALE", "INDEX_CACHE_DIR", "EMBEDDING_THREADS", "KB_ANSWER_SCORE",
+            "KB_ANSWER_MARGIN", "KB_SUGGEST_SCORE",
         ):  # fmt: skip
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SEMANTIC_MODEL", "off")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
 

@@ -1,4 +1,5 @@
-"""`supportbot kb ...`: validate, import and search a knowledge base from the command line."""
+"""`supportbot kb ...`: validate, import, search and calibrate a knowledge base from the command
+line."""
 
 from __future__ import annotations
 
@@ -10,13 +11,24 @@ import re
 import sys
 import tempfile
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
+from bot.bootstrap import load_indexed_knowledge_base
 from bot.cli.chat import stdin_lines
 from bot.config import Settings
-from knowledge_base import Searcher, load_knowledge_base
+from knowledge_base import KnowledgeBase, Searcher
+from knowledge_base.calibration import (
+    CalibrationError,
+    Point,
+    evaluate,
+    outcomes,
+    read_questions,
+    sweep,
+    top1,
+)
 from knowledge_base.loader import ID_PATTERN, LOCALE_PATTERN, check_knowledge_base
 from knowledge_base.search import AGENT_AUDIENCE, PUBLIC_AUDIENCE, SearchResult
 from knowledge_base.text import fold
@@ -73,6 +85,26 @@ def register(commands: argparse._SubParsersAction) -> None:
     search.add_argument("--lang", help="the customer's known language, used when unsure")
     search.add_argument("--json", action="store_true", help="one JSON object per query")
     search.set_defaults(handler=cmd_search)
+
+    calibrate = actions.add_parser(
+        "calibrate",
+        help="thresholds that hold a precision, from your own labelled questions",
+        description="Search each question of QUESTIONS.jsonl (one JSON object per line: "
+        '{"query": "...", "expected_id": "article-id"}, or "expected_id": null for a question '
+        "the knowledge base should not answer) and print, for a sweep of answer thresholds, "
+        "how many answerable questions get an answer (coverage), how many answers are right "
+        "(precision) and how many unanswerable ones are answered; then the thresholds with the "
+        "most coverage at --precision, as lines for .env.",
+    )
+    calibrate.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
+    calibrate.add_argument("--kb", type=Path, help="knowledge base folder (default: KB_PATH)")
+    calibrate.add_argument(
+        "--precision",
+        type=_precision,
+        default=0.95,
+        help="the share of answers that must be right (default 0.95)",
+    )
+    calibrate.set_defaults(handler=cmd_calibrate)
     kb.set_defaults(handler=lambda args, settings: _usage(kb))
 
 
@@ -105,10 +137,25 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _precision(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share above 0 and at most 1, got {raw!r}")
+    return value
+
+
+def _searcher(args: argparse.Namespace, settings: Settings) -> tuple[KnowledgeBase, Searcher]:
+    """The searcher the desk would use (meaning included, the configured thresholds)."""
+    if args.kb:
+        settings = replace(settings, kb_path=args.kb)
+    return load_indexed_knowledge_base(settings, load_stage_model(settings.stage_model))
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    kb_path: Path = args.kb or settings.kb_path
-    model = load_stage_model(settings.stage_model)
-    searcher = Searcher(load_knowledge_base(kb_path, model.known_ids, settings.default_locale))
+    _, searcher = _searcher(args, settings)
     queries: Iterable[str] = args.queries or (
         line.rstrip("\n") for line in stdin_lines("kb search")
     )
@@ -118,6 +165,65 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         result = searcher.search(query, language=args.lang, audience=args.audience)
         print(json.dumps(_as_json(result), ensure_ascii=False) if args.json else _as_text(result))
     return 0
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.questions.is_file():
+        print(f"supportbot: {args.questions} is not a file", file=sys.stderr)
+        return 2
+    kb, searcher = _searcher(args, settings)
+    try:
+        questions = read_questions(args.questions, {a.id for a in kb if a.is_public})
+    except CalibrationError as exc:
+        print(f"supportbot: {exc}", file=sys.stderr)
+        return 1
+    found = outcomes(searcher.search, questions)
+    answerable = sum(o.expected_id is not None for o in found)
+    mode = f"words and meaning ({searcher.semantic_id})" if searcher.semantic else "words only"
+    print(
+        f"{len(found)} questions ({answerable} answerable, {len(found) - answerable} out of "
+        f"scope); search: {mode}; right article first: {top1(found):.1%}"
+    )
+    now = evaluate(found, searcher.thresholds)
+    t = searcher.thresholds
+    print(
+        f"current thresholds (answer >= {t.answer_score:.2f}, margin >= {t.answer_margin:.2f}): "
+        f"coverage {now.coverage:.1%}, precision {now.precision:.3f}, out of scope answered "
+        f"{now.out_of_scope_answered:.1%}"
+    )
+    points, best = sweep(found, args.precision)
+    print(f"{'answer >=':>9} {'margin >=':>9} {'coverage':>9} {'precision':>9} "
+          f"{'OOS answered':>12}")  # fmt: skip
+    for point in _frontier(points):
+        p = point.thresholds
+        print(
+            f"{p.answer_score:>9.2f} {p.answer_margin:>9.2f} {point.coverage:>9.1%} "
+            f"{point.precision:>9.3f} {point.out_of_scope_answered:>12.1%}"
+        )
+    if best is None:
+        print(f"no thresholds reach precision {args.precision}: improve the articles the "
+              "wrong answers came from, or lower --precision")  # fmt: skip
+        return 1
+    b = best.thresholds
+    print(
+        f"most coverage at precision >= {args.precision}: {best.coverage:.1%} answered at "
+        f"precision {best.precision:.3f}. Put in .env:"
+    )
+    print(f"KB_ANSWER_SCORE={b.answer_score:.2f}")
+    print(f"KB_ANSWER_MARGIN={b.answer_margin:.2f}")
+    print(f"KB_SUGGEST_SCORE={b.suggest_score:.2f}")
+    return 0
+
+
+def _frontier(points: list[Point]) -> list[Point]:
+    """The points no other beats on both coverage and precision, best precision first: the
+    trade-off worth reading, not the whole grid."""
+    ordered = sorted(points, key=lambda p: (-p.precision, -p.coverage))
+    kept: list[Point] = []
+    for point in ordered:
+        if point.answered and (not kept or point.coverage > kept[-1].coverage):
+            kept.append(point)
+    return kept
 
 
 def _as_json(result: SearchResult) -> dict:

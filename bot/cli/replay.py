@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot.bootstrap import load_domain, throwaway_services
+from bot.bootstrap import load_indexed_knowledge_base, load_lifecycle, throwaway_services
 from bot.cli.durations import duration_or_zero_argument
 from bot.config import Settings
 from bot.service.replay import ReplayInputError, read_scripts, replay
@@ -55,14 +55,16 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if args.stage_model:
         overrides["stage_model"] = args.stage_model
     settings = replace(settings, **overrides)
-    kb, model, detector = load_domain(settings)
+    model, detector = load_lifecycle(settings)
+    # The searcher production uses (meaning included), so a replay shows what customers get.
+    kb, searcher = load_indexed_knowledge_base(settings, model)
     try:
         scripts = read_scripts(args.file, model, horizon=horizon)
     except ReplayInputError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
-    with throwaway_services(kb, model, detector) as services:
+    with throwaway_services(kb, model, detector, searcher) as services:
         for result in replay(services.desk, scripts, horizon):
             if args.json:
                 print(json.dumps(result, ensure_ascii=False), flush=True)

@@ -15,7 +15,7 @@ from bot.service.errors import UnknownStageError
 from bot.service.escalating import Escalator, SoFar
 from bot.service.knowledge import KnowledgeHolder
 from bot.service.outcomes import CustomerRef, History, Reply, TimerEvent
-from bot.service.phrasebook import say
+from bot.service.phrasebook import answer_text, say
 from bot.service.ports import Store, UnitOfWork
 from bot.service.records import Conversation, Feedback
 from bot.service.redaction import clean_incoming
@@ -28,7 +28,7 @@ from bot.service.vocabulary import (
     Role,
 )
 from knowledge_base import Article, KnowledgeBase, Searcher
-from knowledge_base.language import detect_language
+from knowledge_base.language import LanguageGuesser
 from knowledge_base.search import AGENT_AUDIENCE, SearchResult
 from lifecycle import StageModel, StuckDetector
 from lifecycle.scores import contact_weight, engage
@@ -125,7 +125,7 @@ class Desk:
 
             if kind is not None:
                 # "thanks!" is not a question: answer politely, count nothing against anyone.
-                language = detect_language(text) or customer.locale or self.default_locale
+                language = LanguageGuesser().guess(text, customer.locale) or self.default_locale
                 steps.add_message(uow, conversation, Role.CUSTOMER, text, at, language=language,
                                   decision=Decision.SMALLTALK, slack_ts=slack_ts)  # fmt: skip
                 reply = steps.reply(uow, conversation, Decision.SMALLTALK,
@@ -163,7 +163,8 @@ class Desk:
 
             suggestions: tuple[Article, ...] = ()
             if result.decision == Decision.ANSWER and article is not None:
-                decision, reply_text = Decision.ANSWER, article.answer
+                reply_text = answer_text(article.answer, article.locale, language)
+                decision = Decision.ANSWER
             elif result.decision == Decision.SUGGEST:
                 decision, reply_text = Decision.SUGGEST, say(Phrase.SUGGEST, language)
                 suggestions = tuple(hit.article for hit in result.related)
@@ -223,8 +224,9 @@ class Desk:
                 uow, customer, channel, thread_ts, at
             )
             language = customer.locale or self.default_locale
-            reply = self.conversations.reply(uow, conversation, Decision.ANSWER, article.answer,
-                                             language, article=article, at=at)  # fmt: skip
+            text = answer_text(article.answer, article.locale, language)
+            reply = self.conversations.reply(uow, conversation, Decision.ANSWER, text, language,
+                                             article=article, at=at)  # fmt: skip
             uow.commit()
             return reply
 

@@ -14,6 +14,7 @@ _TEXTS: dict[str, dict[Phrase, str]] = {
         Phrase.HANDED_BACK: "Our team has handed you back to the assistant. Ask me anything else!",
         Phrase.SUGGEST: "I found a few articles that might help. Which one fits your question?",
         Phrase.NONE: "Sorry, I couldn't find an answer to that. Would you like to talk to a person?",
+        Phrase.OTHER_LANGUAGE: "This article is not available in English yet, so here it is in {language}:",
         Phrase.HANDOVER: "I've asked a person from our team to join; they will answer you here shortly.",
         Phrase.RELAYED: "Thanks, I've passed your message on to our team.",
         Phrase.OFFER: "It sounds like this isn't going well. Would you like to talk to a person?",
@@ -31,6 +32,7 @@ _TEXTS: dict[str, dict[Phrase, str]] = {
         Phrase.HANDED_BACK: "Il nostro team ti ha riaffidato all'assistente. Chiedimi pure altro!",
         Phrase.SUGGEST: "Ho trovato alcuni articoli che potrebbero aiutarti. Quale risponde alla tua domanda?",
         Phrase.NONE: "Mi dispiace, non ho trovato una risposta. Vuoi parlare con una persona?",
+        Phrase.OTHER_LANGUAGE: "Questo articolo non è ancora disponibile in italiano, eccolo in {language}:",
         Phrase.HANDOVER: "Ho chiesto a una persona del nostro team di unirsi: ti risponderà qui a breve.",
         Phrase.RELAYED: "Grazie, ho inoltrato il tuo messaggio al nostro team.",
         Phrase.OFFER: "Sembra che le cose non stiano andando bene. Vuoi parlare con una persona?",
@@ -48,6 +50,7 @@ _TEXTS: dict[str, dict[Phrase, str]] = {
         Phrase.HANDED_BACK: "Unser Team hat Sie an den Assistenten zurückgegeben. Fragen Sie gern weiter!",
         Phrase.SUGGEST: "Ich habe einige Artikel gefunden, die helfen könnten. Welcher passt zu Ihrer Frage?",
         Phrase.NONE: "Leider habe ich dazu keine Antwort gefunden. Möchten Sie mit einer Person sprechen?",
+        Phrase.OTHER_LANGUAGE: "Diesen Artikel gibt es noch nicht auf Deutsch, hier ist er auf {language}:",
         Phrase.HANDOVER: "Ich habe eine Person aus unserem Team dazugeholt; sie antwortet Ihnen hier in Kürze.",
         Phrase.RELAYED: "Danke, ich habe Ihre Nachricht an unser Team weitergegeben.",
         Phrase.OFFER: "Das läuft offenbar nicht gut. Möchten Sie mit einer Person sprechen?",
@@ -65,6 +68,7 @@ _TEXTS: dict[str, dict[Phrase, str]] = {
         Phrase.HANDED_BACK: "Nasz zespół przekazał Cię z powrotem asystentowi. Pytaj śmiało dalej!",
         Phrase.SUGGEST: "Znalazłem kilka artykułów, które mogą pomóc. Który odpowiada na Twoje pytanie?",
         Phrase.NONE: "Niestety nie znalazłem odpowiedzi. Czy chcesz porozmawiać z konsultantem?",
+        Phrase.OTHER_LANGUAGE: "Ten artykuł nie jest jeszcze dostępny po polsku, oto on w języku: {language}.",
         Phrase.HANDOVER: "Poprosiłem osobę z naszego zespołu o dołączenie; wkrótce odpowie Ci tutaj.",
         Phrase.RELAYED: "Dziękuję, przekazałem Twoją wiadomość naszemu zespołowi.",
         Phrase.OFFER: "Wygląda na to, że coś nie działa. Czy chcesz porozmawiać z konsultantem?",
@@ -80,9 +84,27 @@ _TEXTS: dict[str, dict[Phrase, str]] = {
 LOCALES = tuple(_TEXTS)
 
 
+# The name of each language in each language, for OTHER_LANGUAGE.
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "en": {"en": "English", "it": "Italian", "de": "German", "pl": "Polish"},
+    "it": {"en": "inglese", "it": "italiano", "de": "tedesco", "pl": "polacco"},
+    "de": {"en": "Englisch", "it": "Italienisch", "de": "Deutsch", "pl": "Polnisch"},
+    "pl": {"en": "angielski", "it": "włoski", "de": "niemiecki", "pl": "polski"},
+}
+
+
 def say(key: Phrase, locale: str | None) -> str:
     """The app's text `key` in `locale`, or in English when that locale has none."""
     return _TEXTS.get(locale or "en", _TEXTS["en"]).get(key) or _TEXTS["en"][key]
+
+
+def answer_text(answer: str, article_locale: str, language: str) -> str:
+    """An article's answer for a customer writing in `language`: with a one-line note first
+    when the knowledge base has it only in another language."""
+    if article_locale == language:
+        return answer
+    name = LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["en"]).get(article_locale, article_locale)
+    return f"{say(Phrase.OTHER_LANGUAGE, language).format(language=name)}\n\n{answer}"
 
 
 def phrases(locale: str) -> frozenset[str]:

@@ -120,3 +120,4 @@ class Phrase(StrEnum):
     NOTHING_TO_RATE = "nothing_to_rate"
     THANKS = "thanks"
     GREETING = "greeting"
+    OTHER_LANGUAGE = "other_language"

@@ -91,3 +91,50 @@ def test_agent_search_shows_internal_articles_and_notes(tmp_path: Path) -> None:
     assert "chargeback-handling" not in customer.stdout
     assert "chargeback-handling" in agent.stdout
     assert "agent notes:" in agent.stdout
+
+
+CALIBRATION = [
+    {"query": "how can I pay for my order", "expected_id": "payment-methods"},
+    {"query": "can I pay in instalments with klarna", "expected_id": "klarna-instalments"},
+    {"query": "how long does shipping take", "expected_id": "shipping-times"},
+    {"query": "come posso pagare", "expected_id": "payment-methods"},
+    {"query": "wie lange dauert der Versand", "expected_id": "shipping-times"},
+    {"query": "do you sell tea bags", "expected_id": None},
+    {"query": "what is the weather in Amsterdam", "expected_id": None},
+]
+
+
+def test_calibrate_prints_the_sweep_and_the_thresholds_for_env(tmp_path: Path) -> None:
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in CALIBRATION) + "\n", encoding="utf-8")
+    for model in ("off", "e5"):
+        result = run(["kb", "calibrate", str(questions), "--precision", "0.9"], tmp_path,
+                     SEMANTIC_MODEL=model)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0].startswith("7 questions (5 answerable, 2 out of scope)")
+        assert ("words only" in lines[0]) == (model == "off")
+        assert "coverage" in lines[2] and "precision" in lines[2]
+        settings = dict(line.split("=") for line in lines if line.startswith("KB_"))
+        assert set(settings) == {"KB_ANSWER_SCORE", "KB_ANSWER_MARGIN", "KB_SUGGEST_SCORE"}
+        assert all(0 <= float(value) <= 1 for value in settings.values())
+        # The printed thresholds, set as the app reads them, give what the sweep said.
+        again = run(["kb", "calibrate", str(questions), "--precision", "0.9"], tmp_path,
+                    SEMANTIC_MODEL=model, **settings)  # fmt: skip
+        chosen = [line for line in again.stdout.splitlines() if line.startswith("current")]
+        assert f"answer >= {float(settings['KB_ANSWER_SCORE']):.2f}" in chosen[0]
+
+
+def test_calibrate_names_the_line_of_a_bad_question(tmp_path: Path) -> None:
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"query": "how can I pay", "expected_id": "payment-methods"}\n'
+                         '{"query": "hello"}\n', encoding="utf-8")  # fmt: skip
+    result = run(["kb", "calibrate", str(questions)], tmp_path)
+    assert result.returncode == 1
+    assert f"{questions}:2: expected_id must be an article id, or null" in result.stderr
+    questions.write_text('{"query": "x", "expected_id": "no-such-article"}\n', encoding="utf-8")
+    result = run(["kb", "calibrate", str(questions)], tmp_path)
+    assert result.returncode == 1 and "no article has the id 'no-such-article'" in result.stderr
+    assert run(["kb", "calibrate", str(tmp_path / "missing.jsonl")], tmp_path).returncode == 2
+    bad = run(["kb", "calibrate", str(questions), "--precision", "2"], tmp_path)
+    assert bad.returncode == 2 and "expected a share above 0" in bad.stderr

@@ -276,7 +276,7 @@ def test_customer_buttons_answer_in_the_stored_conversation_not_the_payload_chan
     """A press names a channel in its payload; the app posts where the conversation lives."""
     run = running
     elsewhere = "CELSEWHERE"
-    dm(run, "account")
+    dm(run, "my account")  # several account articles: suggested, not answered
     [offer] = run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM)
     pick = button(offer, "pick_suggestion")
     run.slack.send_action(block_action(pick["action_id"], pick["value"], CUSTOMER,

@@ -5,13 +5,12 @@ from knowledge_base import Article, KnowledgeBase, Searcher, load_knowledge_base
 from knowledge_base.search import (
     AGENT_AUDIENCE,
     ANSWER,
-    ANSWER_MARGIN,
-    ANSWER_SCORE,
+    FUSED,
+    LEXICAL,
     NONE,
     SUGGEST,
-    SUGGEST_SCORE,
+    Thresholds,
     content_words,
-    decide,
 )
 from knowledge_base.spelling import Vocabulary
 from knowledge_base.stemming import Analyzer
@@ -169,12 +168,16 @@ def test_the_customers_known_language_is_used_when_the_text_gives_no_sign(
     assert bilingual.search("reso").language == "en"
 
 
-def test_an_answer_needs_a_high_score_and_a_lead_over_the_runner_up() -> None:
-    assert decide([ANSWER_SCORE + 0.1, ANSWER_SCORE + 0.1 - ANSWER_MARGIN - 0.01]) == ANSWER
-    assert decide([ANSWER_SCORE + 0.1, ANSWER_SCORE + 0.1 - ANSWER_MARGIN / 2]) == SUGGEST
-    assert decide([ANSWER_SCORE - 0.01]) == SUGGEST
-    assert decide([SUGGEST_SCORE - 0.01]) == NONE
-    assert decide([]) == NONE
+@pytest.mark.parametrize("t", [LEXICAL, FUSED, Thresholds(0.7, 0.1, 0.5)])
+def test_an_answer_needs_a_high_score_and_a_lead_over_the_runner_up(t: Thresholds) -> None:
+    top = t.answer_score + 0.05
+    assert t.decide([top, top - t.answer_margin - 0.01]) == ANSWER
+    assert t.decide([top, top - t.answer_margin / 2]) == SUGGEST
+    assert t.decide([t.answer_score - 0.01]) == (
+        SUGGEST if t.answer_score > t.suggest_score else NONE
+    )
+    assert t.decide([t.suggest_score - 0.01]) == NONE
+    assert t.decide([]) == NONE
 
 
 def test_stems_join_inflected_forms_and_ignore_accents() -> None:
