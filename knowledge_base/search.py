@@ -172,7 +172,11 @@ class Searcher:
         self._public = {
             locale: [a.is_public for a in index.articles] for locale, index in self._indexes.items()
         }
+        self._public_masks = {
+            locale: np.array(flags, dtype=bool) for locale, flags in self._public.items()
+        }
         self._languages = LanguageGuesser()
+        self._missing: dict[tuple[str, str], frozenset[int]] = {}
         self._semantic: dict[str, SemanticIndex] = {}
         self.semantic_id: str | None = None
         self._vectors: VectorMemo | None = None
@@ -206,6 +210,16 @@ class Searcher:
         # The embedder holds a native model: the cache keeps the vectors, never the model.
         return {**self.__dict__, "_vectors": None}
 
+    def _untranslated(self, locale: str, language: str) -> frozenset[int]:
+        """Positions in `locale`'s index of the articles that `language` has no version of."""
+        key = (locale, language)
+        if key not in self._missing:
+            there = self._indexes.get(language)
+            ids = {a.id for a in there.articles} if there else set()
+            articles = self._indexes[locale].articles
+            self._missing[key] = frozenset(p for p, a in enumerate(articles) if a.id not in ids)
+        return self._missing[key]
+
     def search(
         self,
         query: str,
@@ -224,8 +238,10 @@ class Searcher:
                 continue
             allowed = self._public[locale] if audience == PUBLIC_AUDIENCE else None
             penalty = 1.0 if locale == detected else FALLBACK_PENALTY
-            same = locale == detected
-            for position, score in self._scored(locale, index, query, vector, allowed, same):
+            # Words cannot match across languages; where the customer's language has no version
+            # of an article, its meaning alone may carry it (see Fusion.fuse).
+            alone = frozenset() if locale == detected else self._untranslated(locale, detected)
+            for position, score in self._scored(locale, index, query, vector, allowed, alone):
                 article = index.articles[position]
                 score *= penalty
                 if article.id not in best or score > best[article.id][0]:
@@ -245,7 +261,7 @@ class Searcher:
         query: str,
         vector: np.ndarray | None,
         allowed: list[bool] | None,
-        same_language: bool,
+        alone: frozenset[int],
     ) -> list[tuple[int, float]]:
         """(position, score) of the candidates of one locale: the word index's, and with the
         model on, also the articles closest in meaning, each scored on both."""
@@ -258,7 +274,7 @@ class Searcher:
             ]
         cosines = self._semantic[locale].similarities(vector)
         if allowed is not None:
-            cosines = np.where(np.array(allowed), cosines, -1.0)
+            cosines = np.where(self._public_masks[locale], cosines, -1.0)
         count = min(SEMANTIC_CANDIDATES, len(cosines))
         nearest = np.argpartition(-cosines, count - 1)[:count] if count else []
         extra = [int(p) for p in nearest if cosines[p] > -1.0]
@@ -269,6 +285,6 @@ class Searcher:
         for position in extra:
             lexical.setdefault(position, 0.0)
         return [
-            (position, self.fusion.fuse(score, float(cosines[position]), same_language))
+            (position, self.fusion.fuse(score, float(cosines[position]), position not in alone))
             for position, score in lexical.items()
         ]

@@ -37,10 +37,11 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     """No developer's real tokens or settings reach a test; no stray .env is read; the index
     cache (by default under XDG_CACHE_HOME) goes to the test's tmp_path, never ~/.cache.
 
-    Searches run on words alone (SEMANTIC_MODEL=off) unless a test turns meaning on: embedding
-    the sample knowledge base takes half a minute per process, and most tests are about the
-    desk, not the ranking. tests/unit/test_semantic_search.py and the scenario tests marked
-    there cover the semantic path, through the same settings the app reads."""
+    Commands run as subprocesses search on words alone (SEMANTIC_MODEL=off) unless a test turns
+    meaning on: embedding the sample knowledge base takes half a minute per process. The
+    scenario tests (the Bolt app built from a bare Settings(), SEMANTIC_MODEL=auto) and
+    tests/unit/test_semantic_search.py run the semantic path in-process, where the vectors are
+    made once per test session; desk unit tests build a words-only Searcher(kb)."""
     for name in list(os.environ):
         if name.startswith("SLACK_") or name in (
             "DATABASE_URL", "KB_PATH", "STAGE_MODEL", "ESCALATION_RULES", "LOG_LEVEL",
