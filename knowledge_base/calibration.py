@@ -112,7 +112,8 @@ def evaluate(found: Sequence[Outcome], thresholds: Thresholds) -> Point:
     outside = len(found) - answerable
     answered = right = outside_answered = in_scope_answered = 0
     for o in found:
-        if o.top >= thresholds.answer_score and o.top - o.runner_up >= thresholds.answer_margin:
+        lead = round(o.top - o.runner_up, 6)  # as Thresholds.decide reads it
+        if o.top >= thresholds.answer_score and lead >= thresholds.answer_margin:
             answered += 1
             if o.expected_id is None:
                 outside_answered += 1

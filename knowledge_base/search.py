@@ -60,7 +60,8 @@ class Thresholds:
         if not scores or scores[0] < self.suggest_score:
             return NONE
         runner_up = scores[1] if len(scores) > 1 else 0.0
-        if scores[0] >= self.answer_score and scores[0] - runner_up >= self.answer_margin:
+        # Rounded: 0.70 - 0.55 is 0.1499... in floating point, and must clear a 0.15 margin.
+        if scores[0] >= self.answer_score and round(scores[0] - runner_up, 6) >= self.answer_margin:
             return ANSWER
         return SUGGEST
 

@@ -1,17 +1,19 @@
 """Meaning-based evidence beside the word index: how close a query is to each article.
 
 Every article of a locale gives rows to one matrix of unit vectors: its title, each question
-variant, its title with its answer, and its title with each sentence of a longer answer. All are embedded as passages and the customer's message
-as a query, the asymmetric use e5 was trained for; on the dev halves this beat embedding titles
-and questions as queries by 1 to 7 points of top-1. An article's similarity to a query is the
-best of its rows, where the answer row gets a small bonus (`ANSWER_BONUS`): it says the most
-about what the article covers, and FAQ-style articles have no question variants at all.
+variant, its title with its answer, and its title with each sentence of a longer answer. All
+are embedded as passages and the customer's message as a query, the asymmetric use e5 was
+trained for; on the dev halves this beat embedding titles and questions as queries by 1 to 7
+points of top-1. An article's similarity to a query is the best of its rows, where answer rows
+get a small bonus (`ANSWER_BONUS`): they say the most about what the article covers, and
+FAQ-style articles have no question variants at all.
 One matrix-vector product per locale scores every article, about 1 ms for 10,000 rows.
 
-Embedding is the slow part (about 9 ms a text on one thread with e5), so vectors are reused at
-three levels: within a process (`VectorMemo`, so rebuilding after a reload embeds only what
-changed), on disk (`VectorFile` in the index cache folder, keyed by a hash of the model and the
-text, so a restart after an edit embeds only the edited texts), and in the pickled index itself.
+Embedding is the slow part (10-150 ms a text on one thread with e5, growing with its length),
+so vectors are reused at three levels: within a process (`VectorMemo`, so rebuilding after a
+reload embeds only what changed), on disk (`VectorFile` in the index cache folder, keyed by a
+hash of the model and the text, so a restart after an edit embeds only the edited texts), and
+in the pickled index itself.
 """
 
 from __future__ import annotations
