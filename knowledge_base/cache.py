@@ -36,7 +36,7 @@ import yaml
 
 from knowledge_base.articles import KnowledgeBase
 from knowledge_base.embedding import Embedder
-from knowledge_base.loader import _article_files, load_knowledge_base
+from knowledge_base.loader import article_files, load_knowledge_base
 from knowledge_base.search import Searcher
 from knowledge_base.semantic import article_texts, memo_for
 
@@ -78,7 +78,7 @@ def cache_key(
         _frame(digest, part.encode())
     root = path if path.is_dir() else path.parent
     try:
-        for file in _article_files(path):
+        for file in article_files(path):
             _frame(digest, file.relative_to(root).as_posix().encode())
             _frame(digest, file.read_bytes())
     except OSError:

@@ -51,7 +51,7 @@ def check_knowledge_base(
     """Parse and validate; return the good articles and every problem found."""
     problems: list[KbProblem] = []
     articles: list[Article] = []
-    files = list(_article_files(path))
+    files = list(article_files(path))
     if not files:
         return [], [KbProblem(str(path), 0, "no article files (*.yaml, *.yml, *.md) found")]
     for file in files:
@@ -79,7 +79,9 @@ def check_knowledge_base(
     return list(seen.values()), sorted(problems)
 
 
-def _article_files(path: Path) -> Iterable[Path]:
+def article_files(path: Path) -> Iterable[Path]:
+    """The files the loader reads under `path`, in its order (also what the index cache hashes):
+    YAML and Markdown, skipping READMEs and hidden files and folders."""
     if path.is_file():
         yield path
         return
