@@ -88,15 +88,15 @@ def headphones(tmp_path_factory: pytest.TempPathFactory, e5: Embedder) -> Search
 
 
 def test_meaning_finds_the_article_when_the_customer_uses_none_of_its_words(
-    headphones: Searcher, tmp_path: Path
+    headphones: Searcher,
 ) -> None:
     assert headphones.semantic
-    query = "my new buds won't show up on my iphone"
+    query = "bluetooth cannot see the buds"
     result = headphones.search(query)
     assert result.best is not None and result.best.article.id == "pairing"
-    write(tmp_path, "articles.yaml", HEADPHONES)
+    # Words alone put another article first: the question shares no content word with it.
     words_only = Searcher(headphones.kb).search(query)
-    assert words_only.best is None or words_only.best.score < result.best.score
+    assert words_only.best is not None and words_only.best.article.id != "pairing"
 
 
 @pytest.mark.parametrize(
