@@ -42,6 +42,7 @@ import yaml  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 from benchmarks.kbbench import decisions, tasks  # noqa: E402
+from benchmarks.kbbench.tasks import article_id, articles_of  # noqa: E402
 from knowledge_base import Article, KnowledgeBase, Searcher, load_knowledge_base  # noqa: E402
 from knowledge_base.embedding import MODELS, Embedder, load_embedder  # noqa: E402
 from knowledge_base.search import ANSWER, NONE, SUGGEST, SearchResult  # noqa: E402
@@ -67,30 +68,11 @@ class Task:
     typos: list[tuple[str, str]] = field(default_factory=list)  # the queries tagged as typos
 
 
-def readable(intent: str) -> str:
-    """'card_payment_fee_charged' -> 'Card payment fee charged'."""
-    words = intent.replace("_", " ").strip(" ?")
-    return words[:1].upper() + words[1:]
-
-
-def article_id(intent: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", intent.lower()).strip("-")
-
-
 def build_task(
     name: str, by_intent: dict[str, list[str]], queries: list[tuple[str, str]], note: str
 ) -> Task:
     """One article per intent; queries that repeat an article question exactly are dropped."""
-    articles = [
-        Article(
-            id=article_id(intent),
-            title=readable(intent),
-            questions=tuple(questions),
-            # A generic sentence naming the intent: the answer text adds little on purpose.
-            answer=f"This article answers questions about: {readable(intent).lower()}.",
-        )
-        for intent, questions in sorted(by_intent.items())
-    ]
+    articles = articles_of(by_intent)
     known = {q.strip().casefold() for a in articles for q in a.questions}
     kept = [(q, article_id(i)) for q, i in queries if q.strip().casefold() not in known]
     removed = len(queries) - len(kept)

@@ -57,7 +57,9 @@ def article_id(intent: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", intent.lower()).strip("-")
 
 
-def _articles(by_intent: dict[str, list[str]]) -> list[Article]:
+def articles_of(by_intent: dict[str, list[str]]) -> list[Article]:
+    """One article per intent: its readable name as title, a generic answer naming it (so the
+    answer adds little), its utterances as questions."""
     return [
         Article(
             id=article_id(intent),
@@ -103,7 +105,7 @@ def bitext(data: Path, seed: int = SEED) -> DecisionTask:
         f"{len(kept)} intents as articles ({SHOTS} train utterances each, seed {seed}); "
         f"{len(left_out)} left out for out-of-scope queries; dev split tunes, test reports"
     )
-    return DecisionTask("Bitext", KnowledgeBase.of(_articles(kept)), split("dev"), split("test"),
+    return DecisionTask("Bitext", KnowledgeBase.of(articles_of(kept)), split("dev"), split("test"),
                         note)  # fmt: skip
 
 
@@ -132,7 +134,7 @@ def banking(data: Path, seed: int = SEED, full: bool = False) -> DecisionTask:
     name = "Banking77 (all 77 intents)" if full else "Banking77"
     return DecisionTask(
         name,
-        KnowledgeBase.of(_articles(kept)),
+        KnowledgeBase.of(articles_of(kept)),
         _queries(dev, left_out, known),
         _queries(test, left_out, known),
         note,

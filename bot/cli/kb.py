@@ -171,8 +171,9 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     if not args.questions.is_file():
         print(f"supportbot: {args.questions} is not a file", file=sys.stderr)
         return 2
-    kb, searcher = _searcher(args, settings)
     try:
+        read_questions(args.questions)  # a malformed file is told before the index is built
+        kb, searcher = _searcher(args, settings)
         questions = read_questions(args.questions, {a.id for a in kb if a.is_public})
     except CalibrationError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
