@@ -23,22 +23,31 @@ import json
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.bootstrap import load_domain, throwaway_services  # noqa: E402
+from bot.bootstrap import (  # noqa: E402
+    load_domain,
+    load_indexed_knowledge_base,
+    load_lifecycle,
+    throwaway_services,
+)
 from bot.config import Settings  # noqa: E402
 from bot.service.replay import read_scripts, replay  # noqa: E402
 from knowledge_base import Searcher  # noqa: E402
 from knowledge_base.search import ANSWER  # noqa: E402
+from knowledge_base.semantic import forget_queries  # noqa: E402
 from knowledge_base.text import fold  # noqa: E402
 from lifecycle import StageTagger  # noqa: E402
 from lifecycle.rules import ASKED_FOR_HUMAN  # noqa: E402
 
 SCENARIOS = ROOT / "benchmarks" / "data" / "escalation_scenarios.jsonl"
+CONVERSATIONS = ROOT / "benchmarks" / "data" / "lifecycle"
+HORIZON = timedelta(minutes=30)
 
 # The keyword baseline: the first words anyone would think of, nothing tuned.
 KEYWORDS = {
@@ -75,7 +84,9 @@ def load_stage_labels(data: Path, split: str = "test") -> list[tuple[str, str]]:
     return rows
 
 
-def stage_accuracy(data: Path, tagger: StageTagger, searcher: Searcher, split: str) -> None:
+def stage_accuracy(
+    data: Path, tagger: StageTagger, searcher: Searcher, split: str, name: str
+) -> None:
     rows = load_stage_labels(data, split)
     majority = Counter(stage for _, stage in rows).most_common(1)[0][0]
     results: dict[str, list[bool]] = defaultdict(list)
@@ -98,10 +109,10 @@ def stage_accuracy(data: Path, tagger: StageTagger, searcher: Searcher, split: s
         covered["majority"] += 1
     elapsed = (time.perf_counter() - started) / len(rows) * 1000
     print(f"(a) Stage accuracy per message, Bitext {split} split: {len(rows)} utterances "
-          f"with a stage (stage-neutral intents left out)")  # fmt: skip
+          f"with a stage (stage-neutral intents left out); tagger: {name}")  # fmt: skip
     print(f"{'method':<34}{'accuracy':>9}{'tagged':>9}")
     labels = {
-        "project": "project tagger (phrases + KB)",
+        "project": f"project tagger ({name} + KB)",
         "keywords": "baseline: plain keywords",
         "majority": f"baseline: majority ({majority})",
     }
@@ -114,68 +125,181 @@ def stage_accuracy(data: Path, tagger: StageTagger, searcher: Searcher, split: s
     print(f"tagging time: {elapsed:.3f} ms per message")
 
 
-def escalation_quality(settings: Settings, scenarios: Path) -> None:
-    kb, model, detector = load_domain(settings)
-    scripts = read_scripts(scenarios, model)
+@dataclass(frozen=True)
+class Labelled:
+    """A conversation's labels, written before it was ever replayed."""
+
+    escalate: bool
+    kind: str
+    stage: str | None
+    split: str
+    language: str
+    variant: str = ""
+
+
+def read_labels(files: list[Path]) -> dict[str, Labelled]:
     labels = {}
-    kinds = {}
-    for line in scenarios.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            data = json.loads(line)
-            labels[data["id"]] = bool(data["label"]["escalate"])
-            kinds[data["id"]] = data["label"]["kind"]
+    for file in files:
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                data = json.loads(line)
+                label = data["label"]
+                labels[data["id"]] = Labelled(
+                    bool(label["escalate"]),
+                    label["kind"],
+                    label.get("stage"),
+                    label.get("split", "all"),
+                    data.get("locale") or "en",
+                    label.get("variant", ""),
+                )
+    return labels
+
+
+def replayed(
+    settings: Settings, files: list[Path], meaning: bool, ids: set[str]
+) -> tuple[dict, dict, float]:
+    """Each conversation's replay result (through the real desk and the production searcher),
+    its script, and the seconds the replay took."""
+    chosen = settings if meaning else replace(settings, semantic_model="off")
+    model, detector = load_lifecycle(chosen)
+    kb, searcher = load_indexed_knowledge_base(settings, model)
+    scripts = [s for file in files for s in read_scripts(file, model) if s.id in ids]
+    forget_queries()  # each run embeds its messages itself: the timings compare
     started = time.perf_counter()
-    horizon = timedelta(minutes=30)
-    with throwaway_services(kb, model, detector) as services:
-        results = {row["id"]: row for row in replay(services.desk, scripts, horizon)}
-    elapsed = time.perf_counter() - started
-    by_script = {s.id: s for s in scripts}
+    with throwaway_services(kb, model, detector, searcher) as services:
+        results = {row["id"]: row for row in replay(services.desk, scripts, HORIZON)}
+    return results, {s.id: s for s in scripts}, time.perf_counter() - started
+
+
+def metrics(predicted: dict[str, bool], labels: dict[str, Labelled], ids: list[str]) -> dict:
+    def share(hits: list[bool]) -> float | None:
+        return sum(hits) / len(hits) if hits else None
+
+    tp = sum(predicted[i] and labels[i].escalate for i in ids)
+    fp = sum(predicted[i] and not labels[i].escalate for i in ids)
+    return {
+        "precision": tp / (tp + fp) if tp + fp else None,
+        "stuck": share([predicted[i] for i in ids if labels[i].kind == "stuck_buyer"]),
+        "person": share([predicted[i] for i in ids if labels[i].kind == "human_request"]),
+        "right": share([predicted[i] == labels[i].escalate for i in ids]),
+        "false": fp,
+        "n": len(ids),
+    }
+
+
+def _f(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def escalation_quality(
+    settings: Settings, files: list[Path], title: str, show: str = "all"
+) -> None:
+    """Escalation and stage accuracy on labelled conversations, per split, language and kind,
+    against words-only judgement and two simple policies, all in this run."""
+    labels = read_labels(files)
+    if show != "all":  # tuning looks at the dev half only
+        labels = {i: label for i, label in labels.items() if label.split == show}
+    ours, scripts, seconds = replayed(settings, files, meaning=True, ids=set(labels))
+    words, _, words_seconds = replayed(settings, files, meaning=False, ids=set(labels))
+    _, detector = load_lifecycle(replace(settings, semantic_model="off"))
 
     def human_only(script_id: str) -> bool:
         return any(
             step.action == "talk_to_human"
             or any(s.id == ASKED_FOR_HUMAN for s in detector.text_signals(step.text or ""))
-            for step in by_script[script_id].steps
+            for step in scripts[script_id].steps
         )
 
     def any_trouble(script_id: str) -> bool:
-        script = by_script[script_id]
-        return human_only(script_id) or any(s.action == "not_helpful" for s in script.steps)
+        return human_only(script_id) or any(
+            s.action == "not_helpful" for s in scripts[script_id].steps
+        )
 
     policies = {
-        "project (replay through the desk)": lambda i: results[i]["escalated"],
-        "baseline: only explicit requests": human_only,
-        "baseline: requests or any not-helpful": any_trouble,
+        "project (meaning + words)": {i: ours[i]["escalated"] for i in labels},
+        "project, words only": {i: words[i]["escalated"] for i in labels},
+        "baseline: explicit requests only": {i: human_only(i) for i in labels},
+        "baseline: requests or not-helpful": {i: any_trouble(i) for i in labels},
     }
+    staged = {"project (meaning + words)": ours, "project, words only": words}
+    languages = Counter(label.language for label in labels.values())
     print()
-    languages = Counter(s.locale or "en" for s in scripts)
-    print(f"(b) Escalation on {scenarios.name}: {len(scripts)} conversations "
+    print(f"{title}: {len(labels)} conversations "
           f"({', '.join(f'{k} {v}' for k, v in sorted(languages.items()))}), "
-          f"{sum(labels.values())} should escalate")  # fmt: skip
-    print(f"{'policy':<40}{'precision':>10}{'recall':>8}{'stuck-buyer recall':>20}")
-    for name, policy in policies.items():
-        predicted = {i: bool(policy(i)) for i in labels}
-        tp = sum(predicted[i] and labels[i] for i in labels)
-        fp = sum(predicted[i] and not labels[i] for i in labels)
-        fn = sum(not predicted[i] and labels[i] for i in labels)
-        stuck = [i for i in labels if kinds[i] == "stuck_buyer"]
-        stuck_recall = sum(predicted[i] for i in stuck) / len(stuck)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        print(f"{name:<40}{precision:>10.3f}{recall:>8.3f}{stuck_recall:>20.3f}")
-    wrong = [i for i in labels if results[i]["escalated"] != labels[i]]
-    if wrong:
-        print("project mistakes: " + ", ".join(
-            f"{i} ({'missed' if labels[i] else 'false alarm'})" for i in wrong
-        ))  # fmt: skip
-    print(f"replay time: {elapsed:.1f} s for {len(scripts)} conversations")
+          f"{sum(label.escalate for label in labels.values())} should escalate")  # fmt: skip
+    splits = sorted({label.split for label in labels.values()})
+    header = (f"{'split':<6}{'policy':<36}{'precision':>10}{'stuck rec':>10}{'person rec':>11}"
+              f"{'right':>7}{'false':>6}{'stage acc':>10}")  # fmt: skip
+    print(header)
+    for split in splits:
+        ids = [i for i, label in labels.items() if label.split == split]
+        for name, predicted in policies.items():
+            m = metrics(predicted, labels, ids)
+            stage = ""
+            if name in staged:
+                graded = [i for i in ids if labels[i].stage]
+                right = sum(staged[name][i]["stage"] == labels[i].stage for i in graded)
+                stage = _f(right / len(graded)) if graded else "-"
+            cells = f"{_f(m['person']):>11}{_f(m['right']):>7}{m['false']:>6}{stage:>10}"
+            print(f"{split:<6}{name:<36}{_f(m['precision']):>10}{_f(m['stuck']):>10}{cells}")
+    for split in splits:
+        ids = [i for i, label in labels.items() if label.split == split]
+        print(f"per language ({split}), project: escalation right / stage right")
+        for language in sorted(languages):
+            mine = [i for i in ids if labels[i].language == language]
+            if not mine:
+                continue
+            right = sum(ours[i]["escalated"] == labels[i].escalate for i in mine)
+            stage = sum(ours[i]["stage"] == labels[i].stage for i in mine if labels[i].stage)
+            graded = sum(1 for i in mine if labels[i].stage)
+            print(f"  {language}: {right}/{len(mine)} = {right / len(mine):.2f}; "
+                  f"stage {stage}/{graded} = {stage / graded if graded else 0:.2f}")  # fmt: skip
+        print(f"per kind ({split}), project: escalation right / stage right")
+        for kind in sorted({labels[i].kind for i in ids}):
+            mine = [i for i in ids if labels[i].kind == kind]
+            right = sum(ours[i]["escalated"] == labels[i].escalate for i in mine)
+            stage = sum(ours[i]["stage"] == labels[i].stage for i in mine if labels[i].stage)
+            graded = sum(1 for i in mine if labels[i].stage)
+            print(f"  {kind:<26} {right}/{len(mine)}; stage {stage}/{graded}")
+        misses = [i for i in ids if ours[i]["escalated"] != labels[i].escalate]
+        wrong_stage = [i for i in ids if labels[i].stage and ours[i]["stage"] != labels[i].stage]
+        said = [
+            f"{i} (missed)"
+            if labels[i].escalate
+            else f"{i} (false alarm: {'+'.join(ours[i]['reasons'])})"
+            for i in misses
+        ]
+        print(f"misses ({split}): " + (", ".join(said) or "none"))
+        said = [f"{i} ({ours[i]['stage']}, not {labels[i].stage})" for i in wrong_stage]
+        print(f"wrong stage ({split}): " + (", ".join(said) or "none"))
+    count = len(labels)
+    print(f"replay time: {seconds / count * 1000:.0f} ms per conversation with meaning, "
+          f"{words_seconds / count * 1000:.0f} ms words only ({count} conversations)")  # fmt: skip
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
                         help="folder with bitext/ (default: ../shared/data)")  # fmt: skip
-    parser.add_argument("--scenarios", type=Path, default=SCENARIOS)
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=SCENARIOS,
+        help="the old hand-written scenarios (the rules were tuned on them)",
+    )
+    parser.add_argument(
+        "--conversations",
+        type=Path,
+        default=CONVERSATIONS,
+        help="folder of held-out labelled conversations (*.jsonl, dev/test)",
+    )
+    parser.add_argument("--part", choices=("all", "stages", "escalation"), default="all")
+    parser.add_argument(
+        "--show",
+        choices=("all", "dev", "test"),
+        default="all",
+        help="which half of the held-out conversations to run (tune on dev)",
+    )
     parser.add_argument(
         "--split",
         choices=("dev", "test"),
@@ -187,9 +311,23 @@ def main() -> int:
         print(f"benchmark: {args.data}/bitext/test.csv not found; pass --data", file=sys.stderr)
         return 2
     settings = Settings()
-    kb, model, _ = load_domain(settings)
-    stage_accuracy(args.data, StageTagger(model), Searcher(kb), args.split)
-    escalation_quality(settings, args.scenarios)
+    if args.part in ("all", "stages"):
+        kb, model, detector = load_domain(settings)
+        stage_accuracy(args.data, StageTagger(model), Searcher(kb), args.split, "words only")
+        model, detector = load_lifecycle(settings)
+        kb, searcher = load_indexed_knowledge_base(settings, model)
+        tagger = StageTagger(model, detector.meaning)
+        stage_accuracy(args.data, tagger, searcher, args.split, "meaning + words")
+    if args.part in ("all", "escalation"):
+        held_out = sorted(args.conversations.glob("*.jsonl"))
+        if not held_out:
+            print(f"benchmark: no *.jsonl in {args.conversations}", file=sys.stderr)
+            return 2
+        title = f"(b) Held-out conversations in {args.conversations}"
+        escalation_quality(settings, held_out, title, args.show)
+        escalation_quality(
+            settings, [args.scenarios], f"(c) The old scenarios {args.scenarios.name}"
+        )
     return 0
 
 

@@ -27,7 +27,9 @@ from bot.store.unit_of_work import Store as SqlStore
 from knowledge_base import KbProblem, KnowledgeBase, Searcher, load_indexed, load_knowledge_base
 from knowledge_base.embedding import load_embedder
 from knowledge_base.language import warm_up
+from knowledge_base.semantic import memo_for
 from lifecycle import StageModel, StageTagger, StuckDetector, load_rules, load_stage_model
+from lifecycle.meaning import build_meaning
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,16 @@ def load_domain(settings: Settings) -> tuple[KnowledgeBase, StageModel, StuckDet
 
 
 def load_lifecycle(settings: Settings) -> tuple[StageModel, StuckDetector]:
-    """The stage model and the stuck detector over the escalation rules."""
+    """The stage model and the stuck detector over the escalation rules, reading meaning with
+    the knowledge base's sentence model unless SEMANTIC_MODEL=off (or its package is missing)."""
     model = load_stage_model(settings.stage_model)
-    return model, StuckDetector(model, load_rules(settings.escalation_rules))
+    rules = load_rules(settings.escalation_rules)
+    embedder = load_embedder(settings.semantic_model, settings.embedding_threads)
+    meaning = None
+    if embedder is not None:
+        vectors = memo_for(embedder, settings.index_cache_dir, purpose="lifecycle")
+        meaning = build_meaning(vectors, model, rules)
+    return model, StuckDetector(model, rules, meaning)
 
 
 def load_indexed_knowledge_base(
@@ -101,7 +110,7 @@ def compose(
         conversations=Conversations(
             model, knowledge, default_locale, idle=timedelta(minutes=detector.rules.idle_minutes)
         ),  # fmt: skip
-        stages=StageKeeper(model, StageTagger(model), detector),
+        stages=StageKeeper(model, StageTagger(model, detector.meaning), detector),
         escalator=Escalator(detector, knowledge),
         default_locale=default_locale,
     )

@@ -23,6 +23,8 @@ import logging
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -111,6 +113,40 @@ class VectorFile:
 
 # Article vectors made in this process, per model: shared by every memo of that model.
 _made: dict[str, dict[bytes, np.ndarray]] = {}
+# A message is read by the search and by the lifecycle judgement, and an earlier message of a
+# conversation again at each later one: its vector is kept in memory (never on disk, it may
+# hold personal data), the most recent QUERY_MEMORY of them per model.
+QUERY_MEMORY = 4096
+
+
+class _Recent:
+    """The vectors of the latest messages, oldest forgotten first; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rows: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._rows.get(text)
+            if vector is not None:
+                self._rows.move_to_end(text)
+            return vector
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        with self._lock:
+            self._rows[text] = vector
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+
+_recent: dict[str, _Recent] = {}
+
+
+def forget_queries() -> None:
+    """Drop the remembered message vectors (a benchmark timing a cold run needs this)."""
+    _recent.clear()
 
 
 class VectorMemo:
@@ -122,12 +158,20 @@ class VectorMemo:
         self._memo = _made.setdefault(embedder.id, {})
 
     @property
+    def _recent(self) -> _Recent:
+        return _recent.setdefault(self.embedder.id, _Recent(QUERY_MEMORY))
+
+    @property
     def id(self) -> str:
         return self.embedder.id
 
     def query(self, text: str) -> np.ndarray:
-        """A customer's message: never stored, it may hold personal data."""
-        return self.embedder.encode([text], Kind.QUERY)[0]
+        """A customer's message: kept in memory only, it may hold personal data."""
+        vector = self._recent.get(text)
+        if vector is None:
+            vector = self.embedder.encode([text], Kind.QUERY)[0]
+            self._recent.put(text, vector)
+        return vector
 
     def vectors(self, texts: Sequence[tuple[Kind, str]]) -> np.ndarray:
         keys = [_key(self.embedder.id, kind, text) for kind, text in texts]
@@ -165,16 +209,19 @@ class VectorMemo:
             self.file.save()
 
 
-_memos: dict[tuple[str, Path | None], VectorMemo] = {}
+_memos: dict[tuple[str, Path | None, str], VectorMemo] = {}
 
 
-def memo_for(embedder: Embedder, cache_dir: Path | None) -> VectorMemo:
-    """One memo per model and cache folder for the whole process (sharing the vectors made in
-    it), so a reload of the knowledge base embeds only the texts that changed."""
-    key = (embedder.id, cache_dir)
+def memo_for(embedder: Embedder, cache_dir: Path | None, purpose: str = "") -> VectorMemo:
+    """One memo per model, cache folder and purpose for the whole process (sharing the vectors
+    made in it), so a reload of the knowledge base embeds only the texts that changed. Another
+    `purpose` (the lifecycle's labelled examples) gets a file of its own, which the articles'
+    pruning never touches."""
+    key = (embedder.id, cache_dir, purpose)
     if key not in _memos:
         name = hashlib.sha256(embedder.id.encode()).hexdigest()[:16]
-        file = VectorFile(cache_dir / f"vectors-{name}.npz") if cache_dir else None
+        stem = f"vectors-{purpose}-{name}" if purpose else f"vectors-{name}"
+        file = VectorFile(cache_dir / f"{stem}.npz") if cache_dir else None
         _memos[key] = VectorMemo(embedder, file)
     return _memos[key]
 

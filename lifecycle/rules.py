@@ -24,7 +24,8 @@ SIGNALS = (
     IDLE_AFTER_QUESTION,
     PAYMENT_FAILURE,
 )
-SIGNAL_FIELDS = ("weight", "phrases", "minutes")
+SIGNAL_FIELDS = ("weight", "phrases", "examples", "minutes")
+RULES_FIELDS = ("signals", "closings", "buying")
 
 
 class RulesError(KnowledgeBaseError):
@@ -37,14 +38,20 @@ class SignalRule:
 
     weight: float
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Whole messages that show the signal, for the meaning model (lifecycle/meaning.py).
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     minutes: float | None = None
 
 
 @dataclass(frozen=True)
 class EscalationRules:
-    """All signal rules by id."""
+    """All signal rules by id, and examples of messages that close a need."""
 
     signals: dict[str, SignalRule]
+    # "found it, thanks", "alles klar": the customer's need is met, earlier trouble is over.
+    closings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "cart", "checkout", "invoice": the customer is buying now, whatever the stage tag says.
+    buying: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def weight(self, signal: str) -> float:
         rule = self.signals.get(signal)
@@ -65,6 +72,17 @@ def load_rules(path: Path) -> EscalationRules:
         raise RulesError(problems)
     if not isinstance(data, LineMap) or not isinstance(data.get("signals"), LineMap):
         raise RulesError([KbProblem(file, 1, "expected a mapping with 'signals:'")])
+    for key in data:
+        if key not in RULES_FIELDS:
+            problems.append(
+                KbProblem(
+                    file,
+                    data.key_lines.get(key, data.line),
+                    f"unknown field {key!r} (allowed: {', '.join(RULES_FIELDS)})",
+                )
+            )
+    closings = _texts(data, "closings", file, problems)
+    buying = _texts(data, "buying", file, problems)
     signals_map: LineMap = data["signals"]
     signals: dict[str, SignalRule] = {}
     for name, raw in signals_map.items():
@@ -90,17 +108,10 @@ def load_rules(path: Path) -> EscalationRules:
                 )
             )
             continue
-        phrases = raw.get("phrases") or {}
-        if not isinstance(phrases, dict) or not all(
-            isinstance(v, list) and all(isinstance(p, str) for p in v) for v in phrases.values()
-        ):
-            problems.append(
-                KbProblem(
-                    file,
-                    raw.key_lines.get("phrases", raw.line),
-                    "phrases must map language codes to lists of texts",
-                )
-            )
+        before = len(problems)
+        phrases = _texts(raw, "phrases", file, problems)
+        examples = _texts(raw, "examples", file, problems)
+        if len(problems) != before:
             continue
         minutes = raw.get("minutes")
         if minutes is not None and (not isinstance(minutes, int | float) or minutes <= 0):
@@ -110,9 +121,29 @@ def load_rules(path: Path) -> EscalationRules:
             continue
         signals[name] = SignalRule(
             weight=float(weight),
-            phrases={str(k): tuple(v) for k, v in phrases.items()},
+            phrases=phrases,
+            examples=examples,
             minutes=float(minutes) if minutes is not None else None,
         )
     if problems:
         raise RulesError(sorted(problems))
-    return EscalationRules(signals)
+    return EscalationRules(signals, closings, buying)
+
+
+def _texts(
+    where: LineMap, key: str, file: str, problems: list[KbProblem]
+) -> dict[str, tuple[str, ...]]:
+    """A mapping of language codes to lists of texts, or a problem at its line."""
+    value = where.get(key) or {}
+    if not isinstance(value, dict) or not all(
+        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in value.values()
+    ):
+        problems.append(
+            KbProblem(
+                file,
+                where.key_lines.get(key, where.line),
+                f"{key} must map language codes to lists of texts",
+            )
+        )
+        return {}
+    return {str(k): tuple(t.strip() for t in v if t.strip()) for k, v in value.items()}

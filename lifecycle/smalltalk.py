@@ -45,3 +45,14 @@ def courtesy(text: str) -> str | None:
         if all(word in vocabulary for word in words):
             return kind
     return None
+
+
+def resolves(text: str) -> bool:
+    """Whether a short clause says the need is met in so many words ("sorted", "hat geklappt",
+    "ha funzionato"), not only thanks."""
+    words = fold(text).split()
+    return (
+        0 < len(words) <= 4
+        and all(w in _WORDS[THANKS] for w in words)
+        and any(w in _SUCCESS for w in words)
+    )

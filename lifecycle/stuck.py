@@ -2,11 +2,22 @@
 
 The assessment is recomputed from the conversation's turns each time: it is a pure function of
 what happened and the current time, so replay, the live app and tests agree by construction.
-A helpful answer resets it: the customer was helped, earlier trouble no longer counts.
+It reads the conversation's arc, not only its signals:
+- a helpful answer or a closing ("found it, thanks", "alles klar") resets it: the customer was
+  helped or helped themselves, earlier trouble no longer counts;
+- a question the knowledge base could not answer stops counting once the customer moved on to
+  another question and got an answer;
+- asking the same thing again, in the same or other words, is a repeat, and silence after it
+  is waiting even when the bot had answered (the answer evidently did not help);
+- a buyer with a clear purchase intent (checkout, cart, payment, an order being placed) is
+  judged by the purchase stage's threshold even while the tagger still says evaluation.
+With the meaning model (lifecycle/meaning.py) the signals, closings and repeats are also
+recognised by the nearest labelled examples, and each says which example and how near.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +26,8 @@ from datetime import datetime
 from rapidfuzz import fuzz
 
 from knowledge_base.search import ANSWER, NONE, content_words
+from lifecycle.meaning import CLOSING as CLOSING_LABEL
+from lifecycle.meaning import SIGNAL, STAGE, Meaning, Reading
 from lifecycle.phrases import PhraseMatcher
 from lifecycle.rules import (
     ASKED_FOR_HUMAN,
@@ -26,15 +39,32 @@ from lifecycle.rules import (
     REPEATED_QUESTION,
     EscalationRules,
 )
+from lifecycle.smalltalk import THANKS, courtesy, resolves
 from lifecycle.stages import ESCALATE, OFFER, StageModel
 
 QUESTION = "question"
 FEEDBACK = "feedback"
 HUMAN = "human"
+CLOSING = "closing"
 
 SIGNAL_GAP = 2  # "checkout keeps showing an error" still says "checkout ... error"
 REPEAT_SIMILARITY = 75  # rapidfuzz token_set_ratio on content words
 _TEXT_SIGNALS = (ASKED_FOR_HUMAN, FRUSTRATION, PAYMENT_FAILURE, NOT_HELPFUL)
+# Signals the meaning model also finds: (floor, lead over the nearest stage or closing example).
+# A request for a person costs an agent, so it needs the clearest lead.
+MEANING_SIGNALS = {ASKED_FOR_HUMAN: (0.88, 0.03), FRUSTRATION: (0.88, 0.02),
+                   NOT_HELPFUL: (0.92, 0.02), PAYMENT_FAILURE: (0.89, 0.0)}  # fmt: skip
+# A closing: near a closing example, nearer than to any question or signal example, short, and
+# not itself a question.
+CLOSING_FLOOR = 0.86
+CLOSING_LEAD = 0.01
+CLOSING_WORDS = 24
+_CLAUSE = re.compile(r"[.!;,\n]+|\s[-\u2013\u2014]\s")
+# Two messages this alike in meaning ask for the same thing.
+REPEAT_COSINE = 0.90
+# The nearest stage example is a purchase one, this near: a buyer, whatever the tag says.
+INTENT_FLOOR = 0.86
+INTENT_LEAD = 0.02  # ahead of the next stage by this much: not a coin toss
 
 
 @dataclass(frozen=True)
@@ -49,6 +79,7 @@ class Turn:
     article_id: str | None = None
     topic: str = ""  # the matched article's title, for reasons
     helpful: bool | None = None
+    article_stages: tuple[str, ...] = ()  # the matched article's stages
 
 
 @dataclass(frozen=True)
@@ -78,9 +109,17 @@ class Assessment:
 class StuckDetector:
     """Scores conversations against the escalation rules and the stage model's thresholds."""
 
-    def __init__(self, model: StageModel, rules: EscalationRules) -> None:
+    def __init__(
+        self, model: StageModel, rules: EscalationRules, meaning: Meaning | None = None
+    ) -> None:
         self.model = model
         self.rules = rules
+        self.meaning = meaning
+        self._intent = PhraseMatcher(
+            (model.purchase_stage, phrase)
+            for phrases in rules.buying.values()
+            for phrase in phrases
+        )
         self._matcher = PhraseMatcher(
             (
                 (signal, phrase)
@@ -92,12 +131,91 @@ class StuckDetector:
             gap=SIGNAL_GAP,
         )
 
+    def read(self, text: str) -> Reading | None:
+        """The message's nearest labelled examples, when the meaning model is on."""
+        return self.meaning.read(text) if self.meaning is not None else None
+
+    def courtesy(self, text: str) -> str | None:
+        """THANKS when the message closes a need ("found it, thanks", "hat geklappt, danke"),
+        GREETING when it only greets, None for anything else (a question, a problem).
+
+        Beyond the word lists (lifecycle/smalltalk.py), the meaning model recognises a closing
+        in the whole message or in one of its clauses ("o, jest mail, przyszedł. no i
+        elegancko, dzięki"), provided the message asks nothing and shows no stuck signal."""
+        kind = courtesy(text)
+        if kind is not None or self.meaning is None:
+            return kind
+        if "?" in text or len(text.split()) > CLOSING_WORDS or self.text_signals(text):
+            return None
+        if self._closes(text):
+            return THANKS
+        nearest = self.meaning.read(text).ranked("")
+        if nearest and nearest[0].label.startswith(SIGNAL):
+            return None  # "..., geht trotzdem nicht": a clause may sound done, the whole is not
+        clauses = [c.strip() for c in _CLAUSE.split(text) if c.strip()]
+        for part in dict.fromkeys(clauses):
+            if courtesy(part) is None and self._closes(part):
+                return THANKS
+        if any(resolves(c) for c in clauses):
+            return THANKS  # "..., it's over 40 now. cheers, sorted"
+        return None
+
+    def _closes(self, text: str) -> bool:
+        assert self.meaning is not None
+        reading = self.meaning.read(text)
+        closing = reading.similarity(CLOSING_LABEL)
+        others = [n.similarity for n in reading.nearest.values() if n.label != CLOSING_LABEL]
+        return closing >= CLOSING_FLOOR and closing - max(others, default=0.0) >= CLOSING_LEAD
+
     def text_signals(self, text: str) -> list[Signal]:
-        """Signals a single message shows by its words (turn index left at 0)."""
+        """Signals a single message shows by its words or its meaning (turn index left at 0)."""
         found = [Signal(hit.label, 0, hit.phrase) for hit in self._matcher.find(text)]
         if FRUSTRATION not in {s.id for s in found} and _shouts(text):
             found.append(Signal(FRUSTRATION, 0, text.strip()[:40]))
+        reading = self.read(text)
+        if reading is not None:
+            stages = reading.ranked(STAGE)
+            nearest_stage = max(
+                stages[0].similarity if stages else 0.0, reading.similarity(CLOSING_LABEL)
+            )
+            seen = {s.id for s in found}
+            for signal, (floor, lead) in MEANING_SIGNALS.items():
+                near = reading.get(SIGNAL + signal)
+                if signal in seen or near is None:
+                    continue
+                if near.similarity >= floor and near.similarity - nearest_stage >= lead:
+                    found.append(Signal(signal, 0, near.why))
         return found
+
+    def buying_words(self, text: str) -> str:
+        """The longest buying phrase in the message ("checkout", "Warenkorb"), or ""."""
+        hits = [hit for hit in self._intent.find(text) if hit.exact]
+        return max(hits, key=lambda h: h.words).phrase if hits else ""
+
+    def purchase_intent(self, turn: Turn, after_purchase: bool = False) -> str:
+        """Why the customer asking this is buying right now ("" when nothing says so): an
+        answer from a purchase article, meaning nearest to the purchase stage's examples, or,
+        for a customer who has not bought yet, a buying word ("cart", "Kasse") or a failing
+        payment. Someone who has bought says "my order" about the last one, not a new one."""
+        purchase = self.model.purchase_stage
+        if turn.article_stages and turn.article_stages[0] == purchase:
+            return f'asked about "{turn.topic or turn.article_id}"'
+        reading = self.read(turn.text)
+        if reading is not None:
+            stages = reading.ranked(STAGE)
+            top = stages[0] if stages else None
+            lead = top.similarity - stages[1].similarity if top and len(stages) > 1 else 0.0
+            clear = top is not None and top.similarity >= INTENT_FLOOR and lead >= INTENT_LEAD
+            if top and top.label == STAGE + purchase and clear:
+                return "sounds " + top.why
+        if after_purchase:
+            return ""
+        words = self.buying_words(turn.text)
+        if words:
+            return f'said "{words}"'
+        if any(s.id == PAYMENT_FAILURE for s in self.text_signals(turn.text)):
+            return "a payment problem"
+        return ""
 
     def assess(
         self,
@@ -113,10 +231,13 @@ class StuckDetector:
         """
         start = 0
         for index, turn in enumerate(turns):
-            if turn.kind == FEEDBACK and turn.helpful:
+            if (turn.kind == FEEDBACK and turn.helpful) or turn.kind == CLOSING:
                 start = index + 1
         signals: list[Signal] = []
         questions: list[int] = []
+        repeated: set[int] = set()
+        intent = ""
+        bought = stage in self.model and self.model.is_after_purchase(stage)
         for index in range(start, len(turns)):
             turn = turns[index]
             if turn.kind == HUMAN:
@@ -126,22 +247,47 @@ class StuckDetector:
             elif turn.kind == QUESTION:
                 for found in self.text_signals(turn.text):
                     signals.append(Signal(found.id, index, found.detail))
-                if turn.decision == NONE:
+                if turn.decision == NONE and not self._moved_on(turns, index):
                     signals.append(Signal(NO_ANSWER, index, turn.text))
-                if any(_same_question(turns[q], turn) for q in questions):
+                if any(self._same_question(turns[q], turn) for q in questions):
                     signals.append(Signal(REPEATED_QUESTION, index, turn.topic))
+                    repeated.add(index)
                 questions.append(index)
-        idle = self._idle_minutes(turns[start:], now)
+                intent = intent or self.purchase_intent(turn, bought)
+        idle = self._idle_minutes(turns[start:], now, repeated_last=len(turns) - 1 in repeated)
         if idle is not None:
             signals.append(Signal(IDLE_AFTER_QUESTION, len(turns) - 1, f"{idle:.0f}"))
         signals = [s for s in signals if s.id in self.rules.signals]
         score = round(sum(self.rules.weight(s.id) for s in signals), 3)
-        return Assessment(
-            score,
-            tuple(signals),
-            _reasons(signals, turns),
-            self._action(signals, score, [stage, *earlier_stages]),
+        # Judged by every stage the conversation has been in, except that a customer who has
+        # bought since is no longer a buyer unless they are buying again.
+        judged = [stage, *(s for s in earlier_stages if intent or not bought)]
+        buyer = bool(intent) and self.model.purchase_stage not in judged
+        if buyer:
+            judged.append(self.model.purchase_stage)
+        action = self._action(signals, score, judged)
+        reasons = _reasons(signals, turns)
+        if buyer and signals:
+            reasons += (f"judged as a buyer: {intent}",)
+        return Assessment(score, tuple(signals), reasons, action)
+
+    def _moved_on(self, turns: Sequence[Turn], index: int) -> bool:
+        """Whether, after an unanswered question, the customer asked about something else and
+        got an answer: the first need was evidently not pressing."""
+        asked = turns[index]
+        return any(
+            later.kind == QUESTION
+            and later.decision == ANSWER
+            and not self._same_question(asked, later)
+            for later in turns[index + 1 :]
         )
+
+    def _same_question(self, earlier: Turn, later: Turn) -> bool:
+        if _same_question(earlier, later):
+            return True
+        if self.meaning is None:
+            return False
+        return self.meaning.similarity(earlier.text, later.text) >= REPEAT_COSINE
 
     def _action(self, signals: list[Signal], score: float, stages: list[str]) -> str | None:
         if any(s.id == ASKED_FOR_HUMAN for s in signals):
@@ -159,12 +305,15 @@ class StuckDetector:
             return ESCALATE
         return OFFER if OFFER in actions else None
 
-    def _idle_minutes(self, turns: Sequence[Turn], now: datetime) -> float | None:
-        """Minutes of silence after a question that got no useful answer, if long enough."""
+    def _idle_minutes(
+        self, turns: Sequence[Turn], now: datetime, *, repeated_last: bool = False
+    ) -> float | None:
+        """Minutes of silence after a question that got no useful answer (or was asked again,
+        so the answer did not help), if long enough."""
         if not turns:
             return None
         last = turns[-1]
-        unhelped = (last.kind == QUESTION and last.decision != ANSWER) or (
+        unhelped = (last.kind == QUESTION and (last.decision != ANSWER or repeated_last)) or (
             last.kind == FEEDBACK and last.helpful is False
         )
         if not unhelped:

@@ -3,8 +3,12 @@
 The rules are meant to be reasoned about by a person:
 - the customer's known stage is the prior: only strong evidence (or any evidence for a customer
   we know nothing about yet) moves it, and the new stage must clearly beat the current one;
-- a customer who has bought is never sent back before the purchase stage by a question;
-- buying again (strong purchase evidence) moves a loyal customer back into purchase.
+- a customer who has bought is never sent back before the purchase stage by a question, and
+  moves between the stages after it (support, bonding) as readily as one step forward: a loyal
+  customer with a leaking machine is a support case;
+- buying again (strong purchase evidence) moves a loyal customer back into purchase;
+- talk of leaving (cancelling, not renewing, switching) moves a customer who has bought to the
+  model's leaving stage from any stage after the purchase as readily as one step forward.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from knowledge_base.search import content_words
+from lifecycle.meaning import CLOSING, SIGNAL, STAGE, Meaning
 from lifecycle.phrases import PhraseMatcher
+from lifecycle.rules import ASKED_FOR_HUMAN
 from lifecycle.stages import StageModel
 
 TEXT = "text"
 ARTICLE = "article"
 EXAMPLE = "example"
+MEANING = "meaning"
 
 STRONG = 0.75  # moves an established stage
 NEXT = 0.6  # enough to move one step forward, the way customers usually go
@@ -33,6 +40,12 @@ GAPPED = 0.3  # a phrase found with words between counts this much of a whole on
 EXAMPLE_CUTOFF = 65  # rapidfuzz token_set_ratio against the model's example sentences
 EXAMPLE_WEIGHT = 0.5
 ARTICLE_WEIGHT = 0.5  # an answered article's first stage; later stages get half
+# Meaning: the stage whose examples the message is nearest to, counted by how clearly it leads
+# the next stage (cosines of e5 crowd together: the lead says more than the level).
+MEANING_FLOOR = 0.80  # below this the nearest example is not like the message at all
+MEANING_LEAD = 0.02  # a lead this large counts fully
+MEANING_WEIGHT = 0.7
+NO_STAGE = (CLOSING, SIGNAL + ASKED_FOR_HUMAN)
 
 
 @dataclass(frozen=True)
@@ -62,8 +75,9 @@ def _phrase_weight(words: int) -> float:
 class StageTagger:
     """Turns messages into stage evidence and evidence into stage decisions, for one model."""
 
-    def __init__(self, model: StageModel) -> None:
+    def __init__(self, model: StageModel, meaning: Meaning | None = None) -> None:
         self.model = model
+        self.meaning = meaning
         self._matcher = PhraseMatcher(
             (
                 (stage.id, phrase)
@@ -94,7 +108,9 @@ class StageTagger:
             )
             for hit in self._matcher.find(text)
         ]
-        if not found:
+        if self.meaning is not None:
+            found.extend(self._meaning_evidence(text))
+        elif not found:
             found.extend(self._example_evidence(text))
         known = list(
             dict.fromkeys(r for s in article_stages if (r := self.model.resolve(s)) is not None)
@@ -119,6 +135,24 @@ class StageTagger:
         stage, example = self._examples[index]
         return [StageEvidence(stage, EXAMPLE_WEIGHT * score / 100, EXAMPLE, example)]
 
+    def _meaning_evidence(self, text: str) -> list[StageEvidence]:
+        """The stage whose examples the message is nearest to, if it clearly leads."""
+        assert self.meaning is not None
+        reading = self.meaning.read(text)
+        ranked = reading.ranked(STAGE)
+        if not ranked or ranked[0].similarity < MEANING_FLOOR:
+            return []
+        nearest = reading.ranked("")[0]
+        if nearest.label in NO_STAGE and nearest.similarity > ranked[0].similarity:
+            return []  # a request for a person or a closing says nothing of the stage
+        top = ranked[0]
+        lead = top.similarity - (ranked[1].similarity if len(ranked) > 1 else MEANING_FLOOR)
+        confidence = MEANING_WEIGHT * min(1.0, lead / MEANING_LEAD)
+        if confidence <= 0:
+            return []
+        stage = top.label.removeprefix(STAGE)
+        return [StageEvidence(stage, round(confidence, 4), MEANING, top.why)]
+
     def scores(self, evidence: Sequence[StageEvidence]) -> dict[str, float]:
         """Per stage, the evidence combined as independent clues (noisy-or), in [0, 1]."""
         missing: dict[str, float] = defaultdict(lambda: 1.0)
@@ -131,6 +165,15 @@ class StageTagger:
     ) -> StageDecision:
         """Apply the stage rules to `evidence`, starting from the customer's `current` stage."""
         scores = self.scores(evidence)
+        if established and current in self.model:
+            # Evidence for a stage the customer cannot go back to says nothing about where
+            # they are going ("sto pensando di..." is evaluation talk, from a loyal customer
+            # thinking of not renewing).
+            scores = {
+                stage: score
+                for stage, score in scores.items()
+                if stage == current or self._needed(current, stage) is not None
+            }
         if not scores:
             return StageDecision(current, False)
         best, confidence = max(scores.items(), key=lambda item: (item[1], -self._order(item[0])))
@@ -151,10 +194,13 @@ class StageTagger:
         here, there = model.position(current), model.position(best)
         purchase = model.position(model.purchase_stage)
         if model.is_after_purchase(current):
+            if best == model.leaving_stage:
+                return NEXT  # cancelling, not renewing, switching: what they had is ending
             if there < purchase:
                 return None  # a customer who bought is not sent back by a question
             if there == purchase:
                 return STRONG  # buying again
+            return NEXT  # has bought: a problem is support, loyalty talk is bonding
         if there == here + 1:
             return NEXT  # the natural next step of the funnel
         return STRONG if there > here else BACKWARD
@@ -167,6 +213,11 @@ class StageTagger:
         parts = []
         if phrases:
             parts.append("said " + ", ".join(f'"{p}"' for p in phrases[:3]))
+        meant = [e.detail for e in evidence if e.stage == stage and e.source == MEANING]
+        if meant:
+            parts.append("sounds " + meant[0])
+        known = (TEXT, ARTICLE, MEANING, EXAMPLE)
+        parts += sorted({e.detail for e in evidence if e.stage == stage and e.source not in known})
         articles = sorted({e.detail for e in evidence if e.stage == stage and e.source == ARTICLE})
         if articles:
             parts.append("asked about " + ", ".join(a for a in articles if a))

@@ -32,7 +32,7 @@ from knowledge_base.language import LanguageGuesser
 from knowledge_base.search import AGENT_AUDIENCE, SearchResult
 from lifecycle import StageModel, StuckDetector
 from lifecycle.scores import contact_weight, engage
-from lifecycle.smalltalk import courtesy
+from lifecycle.smalltalk import THANKS
 
 # A person holds conversations in any other status: the app does not answer over them.
 APP_ANSWERS = (ConversationStatus.OPEN, ConversationStatus.RESOLVED)
@@ -110,7 +110,7 @@ class Desk:
                 if earlier is not None:
                     return earlier  # processed before a crash or a redelivery: same answer
             customer = steps.customer(uow, who, at, locale)
-            kind = courtesy(text)
+            kind = self.detector.courtesy(text)
             conversation, started = steps.find_or_start(
                 uow, customer, channel, thread_ts, at, reuse_resolved=kind is not None
             )
@@ -124,11 +124,13 @@ class Desk:
                 return reply
 
             if kind is not None:
-                # "thanks!" is not a question: answer politely, count nothing against anyone.
+                # "thanks!" is not a question: answer politely, count nothing against anyone;
+                # "found it, thanks" also closes the need (the stuck assessment starts afresh).
                 language = LanguageGuesser().guess(text, customer.locale) or self.default_locale
+                said = Decision.CLOSING if kind == THANKS else Decision.SMALLTALK
                 steps.add_message(uow, conversation, Role.CUSTOMER, text, at, language=language,
-                                  decision=Decision.SMALLTALK, slack_ts=slack_ts)  # fmt: skip
-                reply = steps.reply(uow, conversation, Decision.SMALLTALK,
+                                  decision=said, slack_ts=slack_ts)  # fmt: skip
+                reply = steps.reply(uow, conversation, said,
                                     say(Phrase(kind), language), language, at=at)  # fmt: skip
                 uow.commit()
                 return reply

@@ -12,8 +12,9 @@ from lifecycle import StageModel, StageTagger, StuckDetector
 from lifecycle.rules import PAYMENT_FAILURE
 from lifecycle.tagging import StageDecision, StageEvidence
 
-SIGNAL = "signal"  # stage evidence that comes from a stuck signal
+SIGNAL = "signal"  # stage evidence that comes from a stuck signal or buying words
 SIGNAL_WEIGHT = 0.7
+BUYING_WEIGHT = 0.6  # "cart", "checkout": enough for the one step from evaluation to purchase
 
 
 class StageKeeper:
@@ -41,6 +42,12 @@ class StageKeeper:
             # A failing payment is a buyer's problem, whatever words it came in.
             evidence.append(
                 StageEvidence(self.model.purchase_stage, SIGNAL_WEIGHT, SIGNAL, "payment problem")
+            )
+        buying = self.detector.buying_words(text)
+        if buying and not self.model.is_after_purchase(conversation.stage):
+            # Someone who has not bought yet and talks of the cart or checkout is buying now.
+            evidence.append(
+                StageEvidence(self.model.purchase_stage, BUYING_WEIGHT, SIGNAL, f'said "{buying}"')
             )
         decision = self.tagger.decide(
             conversation.stage, evidence, established=customer.stage_source != StageSource.DEFAULT

@@ -70,7 +70,8 @@ class Decision(StrEnum):
     NONE = SearchDecision.NONE.value
     HANDOVER = "handover"  # a person takes over
     RELAYED = "relayed"  # passed on to the agent already on it
-    SMALLTALK = "smalltalk"  # "thanks!": not a question
+    SMALLTALK = "smalltalk"  # "hello!": not a question
+    CLOSING = "closing"  # "found it, thanks": the customer's need is met
     HUMAN = "human"  # the customer asked for a person
     HELPFUL = "helpful"  # feedback outcomes
     NOT_HELPFUL = "not_helpful"

@@ -14,7 +14,7 @@ from lifecycle import (
     load_stage_model,
 )
 from lifecycle.phrases import PhraseMatcher
-from lifecycle.stuck import FEEDBACK, HUMAN, QUESTION
+from lifecycle.stuck import CLOSING, FEEDBACK, HUMAN, QUESTION
 
 MODEL = """id: test
 name: Test model
@@ -50,6 +50,7 @@ RULES = """signals:
   repeated_question: {weight: 1}
   no_answer: {weight: 1}
   idle_after_question: {weight: 2, minutes: 5}
+buying: {en: [cart, checkout]}
 """
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
@@ -188,3 +189,77 @@ def test_presets_take_articles_tagged_for_the_seven_stage_model() -> None:
     assert [e.stage for e in evidence] == ["conversion"]
     explore = load_stage_model(models / "exploration.yaml")
     assert explore.purchase_stage == "commitment" and explore.leaving_stage == "dissolution"
+
+
+def test_a_closing_after_trouble_resets_the_assessment(detector: StuckDetector) -> None:
+    turns = [q(0, "xyz", "none"), feedback(1, False)]
+    assert detector.assess(turns, "purchase", T0 + timedelta(minutes=9)).action == "escalate"
+    closed = [*turns, Turn(T0 + timedelta(minutes=2), CLOSING, text="found it, thanks")]
+    result = detector.assess(closed, "purchase", T0 + timedelta(minutes=9))
+    assert (result.score, result.action) == (0, None)
+
+
+def test_an_unanswered_question_counts_no_more_once_the_customer_moved_on(
+    detector: StuckDetector,
+) -> None:
+    turns = [q(0, "do you sell decaf", "none"), q(1, "how do I pay with paypal", "answer", "pay")]
+    result = detector.assess(turns, "purchase", T0 + timedelta(minutes=9))
+    assert "no_answer" not in result.signal_ids and result.action is None
+    # Asking something else that is not answered either is not moving on.
+    stuck = [turns[0], q(1, "is there a student discount", "none")]
+    signals = detector.assess(stuck, "purchase", T0 + timedelta(minutes=1)).signals
+    assert [s.id for s in signals] == ["no_answer", "no_answer"]
+
+
+def test_asking_again_what_was_answered_then_silence_is_waiting(detector: StuckDetector) -> None:
+    turns = [q(0, "where do I enter the gift message", "answer", "gift"),
+             q(2, "where do I put the gift message", "answer", "gift")]  # fmt: skip
+    result = detector.assess(turns, "purchase", T0 + timedelta(minutes=9))
+    assert result.signal_ids == ["repeated_question", "idle_after_question"]
+    assert result.action == "escalate"
+
+
+def test_a_buyer_still_tagged_evaluation_is_judged_as_a_buyer(detector: StuckDetector) -> None:
+    turns = [q(0, "the total in my cart looks wrong", "none")]
+    result = detector.assess(turns, "evaluation", T0 + timedelta(minutes=9))
+    assert result.action == "escalate"
+    assert 'judged as a buyer: said "cart"' in result.reasons
+    # Without a buying word the same trouble in evaluation is nobody's emergency.
+    browsing = [q(0, "is the total with shipping", "none")]
+    assert detector.assess(browsing, "evaluation", T0 + timedelta(minutes=9)).action is None
+
+
+def test_a_customer_who_has_bought_is_not_judged_by_their_old_purchase_stage(
+    detector: StuckDetector,
+) -> None:
+    turns = [q(0, "my order from monday is late, ridiculous", "none")]
+    now = T0 + timedelta(minutes=9)
+    assert detector.assess(turns, "support", now, earlier_stages=["purchase"]).action is None
+    paying = [q(0, "card declined at checkout again, ridiculous", "none")]
+    assert detector.assess(paying, "evaluation", now, ["awareness"]).action == "escalate"
+
+
+def test_an_invalid_rules_file_names_each_problem_with_its_line(tmp_path: Path) -> None:
+    from lifecycle.rules import RulesError
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        RULES.replace("buying: {en: [cart, checkout]}", "buying: [cart]")
+        + "closings: {en: found it}\nthresholds: 3\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RulesError) as raised:
+        load_rules(rules)
+    text = str(raised.value)
+    assert f"{rules}:9: buying must map language codes to lists of texts" in text
+    assert f"{rules}:10: closings must map language codes to lists of texts" in text
+    assert f"{rules}:11: unknown field 'thresholds'" in text
+
+
+def test_the_bundled_rules_carry_examples_closings_and_buying_words() -> None:
+    from bot.config import PACKAGE_ROOT
+
+    rules = load_rules(PACKAGE_ROOT / "lifecycle" / "data" / "escalation.yaml")
+    assert set(rules.closings) == set(rules.buying) == {"en", "it", "de", "pl"}
+    for signal in ("asked_for_human", "frustration", "payment_failure", "not_helpful"):
+        assert set(rules.signals[signal].examples) == {"en", "it", "de", "pl"}

@@ -48,7 +48,7 @@ def test_a_payment_question_is_answered_and_tags_the_purchase_stage(desk: Desk) 
 def test_thanks_is_answered_politely_and_counts_against_no_one(desk: Desk) -> None:
     ask(desk, "how do I pay with paypal")
     reply = ask(desk, "thanks!", minutes=1)
-    assert reply.decision == Decision.SMALLTALK and reply.article is None
+    assert reply.decision == Decision.CLOSING and reply.article is None
     assert reply.escalation is None and not reply.offer_human and not reply.stage_changed
     assert "welcome" in reply.text
     with desk.store.unit_of_work() as uow:

