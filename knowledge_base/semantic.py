@@ -184,7 +184,7 @@ class VectorMemo:
                 else:
                     missing[key] = item
         if missing:
-            log.info("embedding %d article text(s) with %s", len(missing), self.embedder.id)
+            log.info("embedding %d text(s) with %s", len(missing), self.embedder.id)
         elif self.file is not None:
             for key in keys:  # made earlier in this process: the file should have them too
                 if self.file.get(key) is None:

@@ -96,9 +96,18 @@ class StageTagger:
         self._example_texts = [content_words(example) for _, example in self._examples]
 
     def evidence(
-        self, text: str, article_stages: Sequence[str] = (), article_id: str = ""
+        self,
+        text: str,
+        article_stages: Sequence[str] = (),
+        article_id: str = "",
+        *,
+        current: str | None = None,
     ) -> list[StageEvidence]:
-        """Evidence from the message text and from the stages of the article it matched."""
+        """Evidence from the message text and from the stages of the article it matched.
+
+        `current` is an established customer's stage: meaning then weighs only the stages they
+        can move to (a customer who bought is never sent back to evaluation, so evaluation's
+        examples do not compete with bonding's)."""
         found = [
             StageEvidence(
                 hit.label,
@@ -109,7 +118,7 @@ class StageTagger:
             for hit in self._matcher.find(text)
         ]
         if self.meaning is not None:
-            found.extend(self._meaning_evidence(text))
+            found.extend(self._meaning_evidence(text, current))
         elif not found:
             found.extend(self._example_evidence(text))
         known = list(
@@ -135,11 +144,18 @@ class StageTagger:
         stage, example = self._examples[index]
         return [StageEvidence(stage, EXAMPLE_WEIGHT * score / 100, EXAMPLE, example)]
 
-    def _meaning_evidence(self, text: str) -> list[StageEvidence]:
+    def _meaning_evidence(self, text: str, current: str | None) -> list[StageEvidence]:
         """The stage whose examples the message is nearest to, if it clearly leads."""
         assert self.meaning is not None
         reading = self.meaning.read(text)
         ranked = reading.ranked(STAGE)
+        if current in self.model:
+            ranked = [
+                n
+                for n in ranked
+                if (stage := n.label.removeprefix(STAGE)) == current
+                or self._needed(current, stage) is not None
+            ]
         if not ranked or ranked[0].similarity < MEANING_FLOOR:
             return []
         nearest = reading.ranked("")[0]
@@ -200,6 +216,8 @@ class StageTagger:
                 return None  # a customer who bought is not sent back by a question
             if there == purchase:
                 return STRONG  # buying again
+            if current == model.leaving_stage:
+                return BACKWARD  # one who is leaving needs clear evidence of staying
             return NEXT  # has bought: a problem is support, loyalty talk is bonding
         if there == here + 1:
             return NEXT  # the natural next step of the funnel

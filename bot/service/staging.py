@@ -14,7 +14,7 @@ from lifecycle.tagging import StageDecision, StageEvidence
 
 SIGNAL = "signal"  # stage evidence that comes from a stuck signal or buying words
 SIGNAL_WEIGHT = 0.7
-BUYING_WEIGHT = 0.6  # "cart", "checkout": enough for the one step from evaluation to purchase
+BUYING_WEIGHT = 0.8  # "cart", "checkout": someone who has not bought yet is buying now
 
 
 class StageKeeper:
@@ -35,8 +35,12 @@ class StageKeeper:
         at: datetime,
     ) -> StageDecision:
         """Tag the stage from the message, the article it matched and its stuck signals."""
+        established = customer.stage_source != StageSource.DEFAULT
         evidence = self.tagger.evidence(
-            text, article.stages if article else (), article.id if article else ""
+            text,
+            article.stages if article else (),
+            article.id if article else "",
+            current=conversation.stage if established else None,
         )
         if any(s.id == PAYMENT_FAILURE for s in self.detector.text_signals(text)):
             # A failing payment is a buyer's problem, whatever words it came in.
@@ -44,14 +48,15 @@ class StageKeeper:
                 StageEvidence(self.model.purchase_stage, SIGNAL_WEIGHT, SIGNAL, "payment problem")
             )
         buying = self.detector.buying_words(text)
-        if buying and not self.model.is_after_purchase(conversation.stage):
-            # Someone who has not bought yet and talks of the cart or checkout is buying now.
+        model = self.model
+        before = model.position(conversation.stage) < model.position(model.purchase_stage)
+        if buying and before:
+            # Someone who has not bought yet and talks of the cart or checkout is buying now
+            # (in the purchase stage, "my order" is as often the one that is late).
             evidence.append(
                 StageEvidence(self.model.purchase_stage, BUYING_WEIGHT, SIGNAL, f'said "{buying}"')
             )
-        decision = self.tagger.decide(
-            conversation.stage, evidence, established=customer.stage_source != StageSource.DEFAULT
-        )
+        decision = self.tagger.decide(conversation.stage, evidence, established=established)
         if decision.changed:
             self.move(uow, customer, conversation, decision.stage, decision.reason, at)
         return decision
