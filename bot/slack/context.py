@@ -25,7 +25,7 @@ from bot.slack import views
 from bot.slack.inbox import Inbox
 from bot.slack.outbox import Outbox
 from bot.slack.people import Directory
-from bot.slack.text import no_broadcast, split
+from bot.slack.text import escape, no_broadcast, split
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class SlackContext:
     inbox: Inbox
     outbox: Outbox
     wake_sender: Callable[[], None] = field(default=lambda: None)
+    _names: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @property
     def desk(self) -> Desk:
@@ -101,7 +102,9 @@ class SlackContext:
     def deliver(self, relay: Relay) -> None:
         """An agent's reply (or an article they sent) to the customer, under their name."""
         name, icon = self._profile(relay.agent)
-        text = no_broadcast(relay.text)
+        # An article is the knowledge base's own formatting; an agent's reply is plain text as
+        # they typed it (see bot/slack/text.plain), escaped once here.
+        text = no_broadcast(relay.text) if relay.article is not None else escape(relay.text)
         params: dict = {"channel": relay.channel, "text": text[:3000]}
         if relay.thread_ts:
             params["thread_ts"] = relay.thread_ts
@@ -113,6 +116,12 @@ class SlackContext:
             params["blocks"] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                                 for part in [f"*{relay.article.title}*", *split(text)]]  # fmt: skip
         self.send(params, key=f"agent-message:{relay.message_id}")
+
+    def display_name(self, user_id: str) -> str | None:
+        """A person's name for a mention in plain text, asked of Slack once per person."""
+        if user_id not in self._names:
+            self._names[user_id] = self._profile(user_id)[0]
+        return self._names[user_id]
 
     def _profile(self, user_id: str) -> tuple[str | None, str | None]:
         try:

@@ -22,7 +22,8 @@ def sweep(ctx: SlackContext) -> None:
             log.warning("stranded event %s was claimed again elsewhere; skipped here", row)
             continue
         try:
-            process_event(ctx, payload.get("event") or {}, payload.get("team_id") or "", row)
+            process_event(ctx, payload.get("event") or {}, payload.get("team_id") or "", row,
+                          shared=bool(payload.get("is_ext_shared_channel")))  # fmt: skip
         except Exception:  # noqa: BLE001 - one bad event must not block the others
             log.exception("stranded event %s failed again", row)
     for event in ctx.desk.run_timers(now()):

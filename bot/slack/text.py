@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 SECTION_LIMIT = 3000  # characters of one section's text
 BLOCK_LIMIT = 50  # blocks in one message
@@ -39,3 +40,44 @@ def split(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     if text:
         parts.append(text)
     return parts
+
+
+def _none(_: str) -> str | None:
+    return None
+
+
+# Slack's markup in incoming text: <@U1>, <@U1|name>, <#C1|name>, <!here>, <!subteam^S1|@team>,
+# <!date^...|fallback>, <https://x|label>, <mailto:a@b|a@b>. Everything else arrives escaped.
+_MARKUP = re.compile(r"<([^<>]*)>")
+
+
+def plain(
+    text: str, *, bot_user_id: str | None = None, name_of: Callable[[str], str | None] = _none
+) -> str:
+    """Slack's message text as the sender typed it: mentions, channels and links turned into
+    readable text that pings nobody, the app's own mention left out, and `&amp;`, `&lt;`,
+    `&gt;` unescaped (once: the text is escaped again, once, wherever it is shown)."""
+
+    def readable(match: re.Match[str]) -> str:
+        inside = match.group(1)
+        target, _, label = inside.partition("|")
+        if target.startswith("@"):
+            user = target[1:]
+            return "@" + (label or name_of(user) or user)
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            special = target[1:]
+            if special.startswith("subteam^"):
+                return label or "@" + special.split("^", 1)[1]
+            if special.startswith("date^"):
+                return label or special
+            return "@" + (label.lstrip("@") or special)
+        if target.startswith("mailto:"):
+            return label or target.removeprefix("mailto:")
+        return f"{label} ({target})" if label and label != target else target
+
+    if bot_user_id:  # "<@app> how do I pay" is searched as "how do I pay"
+        text = re.sub(rf"\s*<@{re.escape(bot_user_id)}(\|[^>]*)?>\s*", " ", text).strip()
+    unmarked = _MARKUP.sub(readable, text)
+    return unmarked.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

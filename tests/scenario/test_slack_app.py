@@ -148,7 +148,7 @@ def test_customer_text_is_escaped_in_the_agent_card(running: Running) -> None:
     )
     text = blocks_text(card)
     assert "<!channel>" not in text and "<https://evil.example|Docs>" not in text
-    assert "&lt;!channel&gt;" in text and "&lt;https://evil.example|Docs&gt;" in text
+    assert "@channel look at Docs (https://evil.example)" in text  # readable, pings nobody
 
 
 def test_a_bad_signature_gets_401_and_nothing_is_stored(running: Running) -> None:

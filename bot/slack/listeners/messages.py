@@ -16,6 +16,7 @@ from bot.service.redaction import clean_incoming
 from bot.service.vocabulary import Decision
 from bot.slack import views
 from bot.slack.context import SlackContext, now
+from bot.slack.text import plain
 
 log = logging.getLogger(__name__)
 # Edits, deletions, joins and bot posts are not questions; files with a caption are.
@@ -45,18 +46,26 @@ def register(app: App, ctx: SlackContext) -> None:
             log.warning("event %s is being processed elsewhere; skipped here", row)
             return
         process_event(ctx, body.get("event") or {}, body.get("team_id") or context.team_id or "",
-                      row, context.bot_user_id)  # fmt: skip
+                      row, context.bot_user_id,
+                      shared=bool(body.get("is_ext_shared_channel")))  # fmt: skip
 
     app.event("message")(on_event)
     app.event("app_mention")(on_event)
 
 
 def process_event(
-    ctx: SlackContext, event: dict, team: str, row: int | None, bot_user_id: str | None = None
+    ctx: SlackContext,
+    event: dict,
+    team: str,
+    row: int | None,
+    bot_user_id: str | None = None,
+    *,
+    shared: bool = False,
 ) -> None:
-    """Handle one recorded event and mark it done; a failure leaves it for a retry."""
+    """Handle one recorded event and mark it done; a failure leaves it for a retry.
+    `team` is the app's own workspace; `shared` says the channel is a Slack Connect one."""
     try:
-        handle_message_event(ctx, event, team, bot_user_id)
+        handle_message_event(ctx, event, team, bot_user_id, shared=shared)
     except Exception as exc:
         if row is not None:
             ctx.inbox.failed(row, repr(exc))
@@ -66,11 +75,15 @@ def process_event(
 
 
 def handle_message_event(
-    ctx: SlackContext, event: dict, team: str, bot_user_id: str | None
+    ctx: SlackContext, event: dict, team: str, bot_user_id: str | None, *, shared: bool = False
 ) -> None:
     if event.get("subtype") not in ANSWERED_SUBTYPES or event.get("bot_id"):
         return
-    user, text = event.get("user"), event.get("text") or ""
+    user = event.get("user")
+    # Slack delivers text escaped and marked up; kept and searched as the sender typed it
+    # (mentions readable and pinging nobody, the app's own mention left out), and escaped
+    # once wherever it is shown.
+    text = plain(event.get("text") or "", bot_user_id=bot_user_id, name_of=ctx.display_name)
     if not user or user == bot_user_id or not text.strip():
         return
     channel, ts = event["channel"], event["ts"]
@@ -84,6 +97,8 @@ def handle_message_event(
     if event.get("channel_type") == "im" or channel.startswith("D"):
         key, reply_thread = thread or "", thread
     elif channel in ctx.settings.support_customer_channels:
+        if is_staff(ctx, user, event, team, shared):
+            return  # "checking this for you now" is not a question for the app
         key = reply_thread = thread or ts  # one conversation per thread
     else:
         return
@@ -92,6 +107,16 @@ def handle_message_event(
         thread_ts=key, slack_ts=ts,
     )  # fmt: skip
     answer(ctx, reply, channel, reply_thread, user, text)
+
+
+def is_staff(ctx: SlackContext, user: str, event: dict, home_team: str, shared: bool) -> bool:
+    """Staff are the configured agents and leads and, in a Slack Connect channel, anyone from
+    the app's own workspace; customers are everyone else."""
+    actor = ctx.directory.actor(user)
+    if actor.is_agent or actor.is_lead:
+        return True
+    user_team = event.get("user_team") or event.get("team") or ""
+    return shared and bool(home_team) and user_team == home_team
 
 
 def answer(

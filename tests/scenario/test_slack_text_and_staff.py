@@ -1,0 +1,110 @@
+"""Text as Slack means it, and staff told from customers (issue 14, first part): the real Bolt
+app over signed HTTP, the fake Slack recording what the app sends."""
+
+from __future__ import annotations
+
+import json
+
+from tests.scenario.conftest import (
+    AGENT_A,
+    AGENTS_CHANNEL,
+    CUSTOMER,
+    CUSTOMER_CHANNEL,
+    DM,
+    Running,
+)
+from tests.scenario.fake_slack import Call
+from tests.scenario.slack_requests import BOT_USER_ID, block_action, message_event
+
+HOME_TEAM = "T1"  # the app's own workspace (the envelope's team_id)
+GUEST_TEAM = "TGUEST"  # the customer's workspace, sharing the channel by Slack Connect
+# What Slack delivers when someone types: R&D <beta> @Anna @channel and a link named "docs".
+TYPED = "R&amp;D &lt;beta&gt; <@UANNA> <!channel> <https://example.com/a?b=1&amp;c=2|docs>"
+SEEN = "R&D <beta> @Anna Rossi @channel docs (https://example.com/a?b=1&c=2)"
+
+
+def posted_text(call: Call) -> str:
+    return call.params.get("text", "") + json.dumps(call.params.get("blocks") or [])
+
+
+def shared_channel_event(user: str, text: str, user_team: str, **extra: str) -> dict:
+    envelope = message_event(user, text, CUSTOMER_CHANNEL, channel_type="channel",
+                             team=HOME_TEAM, **extra)  # fmt: skip
+    envelope["is_ext_shared_channel"] = True
+    envelope["event"]["team"] = envelope["event"]["user_team"] = user_team
+    return envelope
+
+
+def test_text_crosses_exactly_as_typed_and_pings_nobody(running: Running) -> None:
+    run = running
+    run.fake.users["UANNA"] = {"name": "anna", "real_name": "Anna Rossi"}
+    run.fake.users[CUSTOMER] = {"name": "cust", "real_name": "Carla Customer"}
+    run.fake.users[AGENT_A] = {"name": "agent", "real_name": "Agnes Agent"}
+    run.slack.send_event(message_event(CUSTOMER, "I want to talk to a person", DM))
+    [card] = run.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.params["channel"] == AGENTS_CHANNEL
+    )
+    run.slack.send_action(block_action("claim_escalation", "1", AGENT_A, channel=AGENTS_CHANNEL))
+    run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM, count=2)
+    # Customer -> agents: once escaped in the card thread, so the agent reads what was typed.
+    run.slack.send_event(message_event(CUSTOMER, TYPED, DM))
+    [relayed] = run.fake.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.params["channel"] == AGENTS_CHANNEL and "beta" in c.params["text"],
+    )
+    escaped_once = SEEN.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert relayed.params["text"].endswith(escaped_once)
+    assert "<!channel>" not in relayed.params["text"] and "<@UANNA>" not in relayed.params["text"]
+    # Agent -> customer: the same text, typed by the agent in the card's thread.
+    thread = run.services.handoff.card(1).agent_thread_ts
+    assert thread
+    run.slack.send_event(message_event(AGENT_A, TYPED, AGENTS_CHANNEL, channel_type="channel",
+                                       thread_ts=thread))  # fmt: skip
+    [delivered] = run.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.params["channel"] == DM and "beta" in c.params["text"]
+    )
+    assert delivered.params["text"] == escaped_once
+    with run.services.store.unit_of_work() as uow:
+        stored = [m.text for m in uow.repo.messages(1)]
+    assert SEEN in stored  # kept plain, as typed: escaped only when shown
+
+
+def test_a_mention_of_the_app_is_left_out_of_the_search(running: Running) -> None:
+    run = running
+    event = message_event(CUSTOMER, f"<@{BOT_USER_ID}> how do I pay with paypal",
+                          CUSTOMER_CHANNEL, channel_type="channel")  # fmt: skip
+    run.slack.send_event(event)
+    [reply] = run.fake.wait_for("chat.postMessage")
+    with run.services.store.unit_of_work() as uow:
+        [asked, _] = uow.repo.messages(1)
+        assert (asked.text, asked.decision) == ("how do I pay with paypal", "answer")
+    assert "PayPal" in posted_text(reply)
+
+
+def test_in_a_slack_connect_channel_staff_are_never_answered(running: Running) -> None:
+    run = running
+    # The external customer asks: answered in the thread.
+    asked = shared_channel_event("UEXTERNAL", "how do I pay with paypal", GUEST_TEAM,
+                                 ts="1700000200.000100")  # fmt: skip
+    run.slack.send_event(asked)
+    [reply] = run.fake.wait_for("chat.postMessage")
+    assert reply.params["thread_ts"] == "1700000200.000100"
+    # A colleague of the home team (not a configured agent) and a configured agent write in
+    # the customer's thread and at the top: the app answers none of them.
+    for user, ts in (("UCOLLEAGUE", "1700000201.000100"), (AGENT_A, "1700000202.000100")):
+        run.slack.send_event(shared_channel_event(
+            user, "Hi, I am checking this for you now", HOME_TEAM, ts=ts,
+            thread_ts="1700000200.000100"))  # fmt: skip
+    run.slack.send_event(shared_channel_event("UCOLLEAGUE", "where is my order", HOME_TEAM,
+                                              ts="1700000203.000100"))  # fmt: skip
+    # A configured agent in a channel that is not shared is staff as well.
+    run.slack.send_event(message_event(AGENT_A, "do you ship to switzerland", CUSTOMER_CHANNEL,
+                                       channel_type="channel"))  # fmt: skip
+    # The customer writes again: answered, and only then (Slack sends events in order here).
+    run.slack.send_event(shared_channel_event("UEXTERNAL", "and can I pay with klarna", GUEST_TEAM,
+                                              ts="1700000204.000100",
+                                              thread_ts="1700000200.000100"))  # fmt: skip
+    replies = run.fake.wait_for("chat.postMessage", count=2)
+    assert [c.params["thread_ts"] for c in replies] == ["1700000200.000100"] * 2
+    assert len(run.fake.calls_to("chat.postMessage")) == 2
+    assert run.stored_messages() == 4  # two questions, two answers: staff text is not the app's
