@@ -14,7 +14,7 @@ from bot.service.knowledge import KnowledgeHolder
 from bot.service.outcomes import Card, ClaimResult, Relay
 from bot.service.ports import Store, UnitOfWork
 from bot.service.records import Conversation, Escalation, Message
-from bot.service.redaction import clean_incoming
+from bot.service.redaction import MAX_AGENT_TEXT, clean_incoming
 from bot.service.vocabulary import (
     ConversationStatus,
     Decision,
@@ -87,7 +87,7 @@ class Handoff:
             ):
                 return None
             conversation = self._conversation(uow, escalation)
-            text = clean_incoming(text)  # an agent may paste a card number too
+            text = clean_incoming(text, MAX_AGENT_TEXT)  # an agent may paste a card number too
             stored = self._store_agent_message(uow, conversation, text, at)
             uow.commit()
             assert stored.id is not None

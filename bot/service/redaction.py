@@ -19,6 +19,9 @@ import re
 from knowledge_base.loader import without_controls
 
 MAX_TEXT = 4000  # characters kept of one incoming message; Slack's own limit is far higher
+# An agent's reply is never cut short of what Slack itself accepts in one message: it is sent
+# on in parts (bot/slack/context.deliver).
+MAX_AGENT_TEXT = 40_000
 TRIMMED = " …[trimmed]"
 MAX_GAP = 3  # separators in a row that still join digits: "4111 - 1111" has three
 SEPARATORS = (
@@ -107,10 +110,10 @@ def scrub(text: str, limit: int | None = None) -> str:
     return redact(text) if limit is None else _capped(text, limit)
 
 
-def clean_incoming(text: str) -> str:
+def clean_incoming(text: str, limit: int = MAX_TEXT) -> str:
     """What is kept of a customer's message: control characters removed, card numbers
     redacted, length capped (cleaning it again changes nothing)."""
-    return _capped(without_controls(text).strip(), MAX_TEXT)
+    return _capped(without_controls(text).strip(), limit)
 
 
 def _capped(text: str, limit: int) -> str:

@@ -25,7 +25,7 @@ from bot.slack import views
 from bot.slack.inbox import Inbox
 from bot.slack.outbox import Outbox
 from bot.slack.people import Directory
-from bot.slack.text import escape, no_broadcast, split
+from bot.slack.text import escape, no_broadcast, split, trim
 
 log = logging.getLogger(__name__)
 
@@ -100,22 +100,28 @@ class SlackContext:
         )
 
     def deliver(self, relay: Relay) -> None:
-        """An agent's reply (or an article they sent) to the customer, under their name."""
+        """An agent's reply (or an article they sent) to the customer, under their name. A
+        long reply goes as several messages, in order, never cut."""
         name, icon = self._profile(relay.agent)
-        # An article is the knowledge base's own formatting; an agent's reply is plain text as
-        # they typed it (see bot/slack/text.plain), escaped once here.
-        text = no_broadcast(relay.text) if relay.article is not None else escape(relay.text)
-        params: dict = {"channel": relay.channel, "text": text[:3000]}
+        base: dict = {"channel": relay.channel}
         if relay.thread_ts:
-            params["thread_ts"] = relay.thread_ts
+            base["thread_ts"] = relay.thread_ts
         if name:
-            params["username"] = name
+            base["username"] = name
         if icon:
-            params["icon_url"] = icon
+            base["icon_url"] = icon
+        key = f"agent-message:{relay.message_id}"
         if relay.article is not None:
-            params["blocks"] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
-                                for part in [f"*{relay.article.title}*", *split(text)]]  # fmt: skip
-        self.send(params, key=f"agent-message:{relay.message_id}")
+            # The knowledge base's own formatting, in sections; `text` is the notification.
+            text = no_broadcast(relay.text)
+            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
+                      for part in [f"*{relay.article.title}*", *split(text)]]  # fmt: skip
+            self.send({**base, "text": trim(text), "blocks": blocks}, key=key)
+            return
+        # Plain text as the agent typed it (bot/slack/text.plain), escaped once here; split
+        # before escaping, so no part ends inside an "&amp;".
+        for number, part in enumerate(split(relay.text)):
+            self.send({**base, "text": escape(part)}, key=key if number == 0 else f"{key}:{number}")
 
     def display_name(self, user_id: str) -> str | None:
         """A person's name for a mention in plain text, asked of Slack once per person."""

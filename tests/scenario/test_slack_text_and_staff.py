@@ -4,6 +4,7 @@ app over signed HTTP, the fake Slack recording what the app sends."""
 from __future__ import annotations
 
 import json
+import time
 
 from tests.scenario.conftest import (
     AGENT_A,
@@ -108,3 +109,28 @@ def test_in_a_slack_connect_channel_staff_are_never_answered(running: Running) -
     assert [c.params["thread_ts"] for c in replies] == ["1700000200.000100"] * 2
     assert len(run.fake.calls_to("chat.postMessage")) == 2
     assert run.stored_messages() == 4  # two questions, two answers: staff text is not the app's
+
+
+def test_a_long_agent_reply_reaches_the_customer_whole_in_several_messages(
+    running: Running,
+) -> None:
+    run = running
+    run.slack.send_event(message_event(CUSTOMER, "I want to talk to a person", DM))
+    run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == AGENTS_CHANNEL)
+    run.slack.send_action(block_action("claim_escalation", "1", AGENT_A, channel=AGENTS_CHANNEL))
+    run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM, count=2)
+    paragraphs = [f"Step {n}: " + "descale the machine & rinse it well. " * 40 for n in range(6)]
+    long_reply = "\n\n".join(paragraphs)  # about 9,000 characters
+    thread = run.services.handoff.card(1).agent_thread_ts
+    run.slack.send_event(message_event(AGENT_A, long_reply.replace("&", "&amp;"), AGENTS_CHANNEL,
+                                       channel_type="channel", thread_ts=thread))  # fmt: skip
+
+    def from_agent(call: Call) -> bool:
+        return call.params["channel"] == DM and "username" in call.params
+
+    run.fake.wait_for("chat.postMessage", where=from_agent, count=3)
+    time.sleep(1.5)  # paced at about one a second: give a fourth part its time
+    parts = [c for c in run.fake.calls_to("chat.postMessage") if from_agent(c)]
+    texts = [c.params["text"].replace("&amp;", "&") for c in parts]
+    assert all(len(c.params["text"]) <= 4000 for c in parts)
+    assert " ".join(" ".join(t.split()) for t in texts) == " ".join(long_reply.split())
