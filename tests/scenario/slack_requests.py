@@ -158,8 +158,10 @@ def block_action(
     message_ts: str = "1.1",
     container: dict[str, Any] | None = None,
     response_url: str = "",
+    user_team: str = "T1",
 ) -> dict[str, Any]:
-    """A ``block_actions`` payload for a button click.
+    """A ``block_actions`` payload for a button click (`user_team`: the presser's workspace,
+    another than the app's for an external user of a Slack Connect channel).
 
     The default container is a message in ``channel``; pass ``{"type": "view", "view_id":
     ...}`` for a click on the Home tab or a modal, which carries a ``view`` instead.
@@ -172,7 +174,12 @@ def block_action(
     }
     payload: dict[str, Any] = {
         "type": "block_actions",
-        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+        "user": {
+            "id": user,
+            "username": user.lower(),
+            "name": user.lower(),
+            "team_id": user_team,
+        },  # fmt: skip
         "api_app_id": APP_ID,
         "token": VERIFICATION_TOKEN,
         "container": container,

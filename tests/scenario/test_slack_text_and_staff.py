@@ -134,3 +134,30 @@ def test_a_long_agent_reply_reaches_the_customer_whole_in_several_messages(
     texts = [c.params["text"].replace("&amp;", "&") for c in parts]
     assert all(len(c.params["text"]) <= 4000 for c in parts)
     assert " ".join(" ".join(t.split()) for t in texts) == " ".join(long_reply.split())
+
+
+def test_an_external_customer_in_a_slack_connect_channel_can_press_this_helped(
+    running: Running,
+) -> None:
+    run = running
+    run.slack.send_event(shared_channel_event("UEXTERNAL", "how do I pay with paypal", GUEST_TEAM,
+                                              ts="1700000300.000100"))  # fmt: skip
+    [answer] = run.fake.wait_for("chat.postMessage")
+    helped = next(
+        element
+        for block in answer.params["blocks"]
+        for element in block.get("elements", [])
+        if element.get("action_id", "").startswith("feedback_helpful")
+    )
+    press = block_action(helped["action_id"], helped["value"], "UEXTERNAL",
+                         channel=CUSTOMER_CHANNEL, user_team=GUEST_TEAM)  # fmt: skip
+    assert run.slack.send_action(press).status == 200
+    [thanks] = run.fake.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.params.get("thread_ts") == "1700000300.000100",
+        count=2,
+    )[1:]
+    assert not run.fake.calls_to("chat.postEphemeral")  # not refused as someone else's
+    with run.services.store.unit_of_work() as uow:
+        assert uow.repo.conversation(1).resolution == "self_service"
+    assert thanks.params["channel"] == CUSTOMER_CHANNEL

@@ -32,8 +32,12 @@ def _where(body: dict) -> tuple[str, str | None]:
 
 
 def _customer(body: dict, context: BoltContext) -> CustomerRef:
-    team = (body.get("team") or {}).get("id") or context.team_id or ""
-    return CustomerRef(body["user"]["id"], team)
+    """The person who pressed, with their own workspace: in a Slack Connect channel an
+    external customer's `user.team_id` is theirs, while `team` is the app's (as on messages,
+    where the event's `user_team` is theirs)."""
+    user = body["user"]
+    team = user.get("team_id") or (body.get("team") or {}).get("id") or context.team_id or ""
+    return CustomerRef(user["id"], team)
 
 
 def register(app: App, ctx: SlackContext) -> None:

@@ -103,7 +103,8 @@ def handle_message_event(
     else:
         return
     reply = ctx.desk.handle_message(
-        CustomerRef(user, event.get("team") or team), text, at=now(), channel=channel,
+        CustomerRef(user, event.get("user_team") or event.get("team") or team), text, at=now(),
+        channel=channel,
         thread_ts=key, slack_ts=ts,
     )  # fmt: skip
     answer(ctx, reply, channel, reply_thread, user, text)
