@@ -8,7 +8,7 @@ from bot.service.outcomes import Card, ClaimResult, ConversationLine, CustomerPr
 from bot.service.phrasebook import say
 from bot.service.vocabulary import Audience, Decision, EscalationStatus, Phrase, Role
 from bot.slack.ids import Action, numbered, reply_value
-from bot.slack.text import BLOCK_LIMIT, escape, split, trim
+from bot.slack.text import BLOCK_LIMIT, SECTION_LIMIT, escape, split, trim
 from knowledge_base import SearchResult
 from lifecycle.summary import Summary
 
@@ -235,18 +235,43 @@ def summary(report: Summary, label: str) -> tuple[str, Blocks]:
 
 
 def conversation_list(title: str, lines: Sequence[ConversationLine]) -> tuple[str, Blocks]:
-    """Conversations for `/lifecycle stage` and `/lifecycle stuck`."""
+    """Conversations for `/lifecycle stage` and `/lifecycle stuck`: whole rows packed into
+    sections (a row is never cut), as many as one message holds, and how many more there are."""
     if not lines:
         return f"{title}: none", [_section(f"*{escape(title)}*: none right now.")]
     rows = []
-    for line in lines[:30]:
+    for line in lines:
         who = f"<@{line.user_id}>"
         extra = f" · escalation #{line.escalation_id}" if line.escalation_id else ""
         if line.assigned_agent:
             extra += f" (with <@{line.assigned_agent}>)"
-        said = escape(line.last_message)[:120]
+        said = escape(line.last_message[:120])  # cut before escaping: never inside "&amp;"
         rows.append(f"• {who} · {line.status} · {line.waiting_minutes:.0f} min{extra}\n   _{said}_")
-    return title, [_section(f"*{escape(title)}*"), _section("\n".join(rows))]
+    blocks: Blocks = [_section(f"*{escape(title)}*")]
+    room = BLOCK_LIMIT - 2  # the title, and the line saying how many were left out
+    shown = 0
+    for part in _packed(rows):
+        if len(blocks) > room:
+            break
+        blocks.append(_section("\n".join(part)))
+        shown += len(part)
+    if shown < len(rows):
+        blocks.append(_context(f"…and {len(rows) - shown} more not shown here."))
+    return title, blocks
+
+
+def _packed(rows: Sequence[str]) -> list[list[str]]:
+    """Rows grouped so each group fits one section."""
+    groups: list[list[str]] = [[]]
+    size = 0
+    for row in rows:
+        row = row[:SECTION_LIMIT]
+        if groups[-1] and size + 1 + len(row) > SECTION_LIMIT:
+            groups.append([])
+            size = 0
+        groups[-1].append(row)
+        size += len(row) + 1
+    return groups
 
 
 def customer_profile(profile: CustomerProfile, stage_name: str) -> tuple[str, Blocks]:
