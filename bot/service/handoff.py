@@ -93,6 +93,46 @@ class Handoff:
             assert stored.id is not None
             return Relay(conversation.channel, conversation.thread_ts, text, author, stored.id)
 
+    def staff_reply(
+        self, channel: str, thread_ts: str, actor: Actor, text: str, at: datetime
+    ) -> tuple[Card, bool] | None:
+        """An agent wrote in a customer's thread: they take the conversation over, as Claim
+        does (the app stays quiet from now on), raising an escalation for it if there was none.
+        Returns the card and whether it is new; None when the thread holds no conversation,
+        the writer is no agent, or another agent already has it (then it stays a note)."""
+        if not (actor.is_agent or actor.is_lead):
+            return None
+        with self.store.unit_of_work() as uow:
+            conversation = uow.repo.conversation_in_thread(channel, thread_ts)
+            if conversation is None or conversation.id is None:
+                return None
+            escalation = uow.repo.open_escalation(conversation.id)
+            new = escalation is None
+            if escalation is None:
+                escalation, new = uow.repo.add_escalation(
+                    Escalation(
+                        conversation_id=conversation.id,
+                        stage=conversation.stage,
+                        signals=[],
+                        reasons=["an agent answered in the customer's thread"],
+                        score=0.0,
+                        status=EscalationStatus.OPEN,
+                        created_at=at,
+                    )
+                )
+            assert escalation.id is not None
+            if escalation.status == EscalationStatus.OPEN:
+                won, escalation = uow.repo.claim_escalation(escalation.id, actor.user_id, at)
+                if won:
+                    conversation.status = ConversationStatus.CLAIMED
+            if escalation.assigned_agent != actor.user_id:
+                uow.commit()
+                return None
+            self._store_agent_message(uow, conversation, clean_incoming(text, MAX_AGENT_TEXT), at)
+            card = self._card(uow, escalation)
+            uow.commit()
+            return card, new
+
     def send_article(
         self,
         actor: Actor,

@@ -131,6 +131,18 @@ class Repository:
             .limit(1)
         ).one_or_none()
 
+    def conversation_in_thread(self, channel: str, thread_ts: str) -> Conversation | None:
+        return self.session.scalars(
+            select(Conversation)
+            .where(
+                Conversation.channel == channel,
+                Conversation.thread_ts == thread_ts,
+                Conversation.status.in_(ACTIVE_STATUSES),
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        ).first()
+
     def latest_conversation(self, customer_id: int) -> Conversation | None:
         return self.session.scalars(
             select(Conversation)

@@ -217,6 +217,10 @@ class FakeRepository:
         here = {"customer_id": customer_id, "channel": channel, "thread_ts": thread_ts}
         return self._last(Conversation, lambda c: c.status in ACTIVE_STATUSES, **here)
 
+    def conversation_in_thread(self, channel: str, thread_ts: str) -> Conversation | None:
+        here = {"channel": channel, "thread_ts": thread_ts}
+        return self._last(Conversation, lambda c: c.status in ACTIVE_STATUSES, **here)
+
     def latest_conversation(self, customer_id: int) -> Conversation | None:
         theirs = self._where(Conversation, customer_id=customer_id)
         return max(theirs, key=lambda c: (c.last_activity_at, c.id), default=None)

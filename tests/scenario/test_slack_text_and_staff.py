@@ -90,12 +90,11 @@ def test_in_a_slack_connect_channel_staff_are_never_answered(running: Running) -
     run.slack.send_event(asked)
     [reply] = run.fake.wait_for("chat.postMessage")
     assert reply.params["thread_ts"] == "1700000200.000100"
-    # A colleague of the home team (not a configured agent) and a configured agent write in
-    # the customer's thread and at the top: the app answers none of them.
-    for user, ts in (("UCOLLEAGUE", "1700000201.000100"), (AGENT_A, "1700000202.000100")):
-        run.slack.send_event(shared_channel_event(
-            user, "Hi, I am checking this for you now", HOME_TEAM, ts=ts,
-            thread_ts="1700000200.000100"))  # fmt: skip
+    # A colleague of the home team (not a configured agent) writes in the customer's thread and
+    # at the top: the app answers neither (an agent's thread reply is a takeover, tested below).
+    run.slack.send_event(shared_channel_event(
+        "UCOLLEAGUE", "Hi, I am checking this for you now", HOME_TEAM, ts="1700000201.000100",
+        thread_ts="1700000200.000100"))  # fmt: skip
     run.slack.send_event(shared_channel_event("UCOLLEAGUE", "where is my order", HOME_TEAM,
                                               ts="1700000203.000100"))  # fmt: skip
     # A configured agent in a channel that is not shared is staff as well.
@@ -161,3 +160,31 @@ def test_an_external_customer_in_a_slack_connect_channel_can_press_this_helped(
     with run.services.store.unit_of_work() as uow:
         assert uow.repo.conversation(1).resolution == "self_service"
     assert thanks.params["channel"] == CUSTOMER_CHANNEL
+
+
+def test_an_agent_answering_in_the_customers_thread_takes_it_over(running: Running) -> None:
+    run = running
+    top = "1700000400.000100"
+    run.slack.send_event(shared_channel_event("UEXTERNAL", "how do I pay with paypal", GUEST_TEAM,
+                                              ts=top))  # fmt: skip
+    run.fake.wait_for("chat.postMessage")
+    run.slack.send_event(shared_channel_event(AGENT_A, "Hi, I'm on it, one moment", HOME_TEAM,
+                                              ts="1700000401.000100", thread_ts=top))  # fmt: skip
+    [card] = run.fake.wait_for(
+        "chat.postMessage", where=lambda c: c.params["channel"] == AGENTS_CHANNEL
+    )
+    assert f"Claimed by <@{AGENT_A}>" in posted_text(card)
+    assert "an agent answered in the customer's thread" in posted_text(card)
+    # The customer answers the agent: the app stays quiet and passes it to the card's thread.
+    again = shared_channel_event("UEXTERNAL", "thanks, it says card declined", GUEST_TEAM,
+                                 ts="1700000402.000100", thread_ts=top)  # fmt: skip
+    run.slack.send_event(again)
+    [passed] = run.fake.wait_for(
+        "chat.postMessage",
+        where=lambda c: c.params["channel"] == AGENTS_CHANNEL and "declined" in c.params["text"],
+    )
+    assert passed.params["thread_ts"] == run.services.handoff.card(1).agent_thread_ts
+    in_channel = [c for c in run.fake.calls_to("chat.postMessage")
+                  if c.params["channel"] == CUSTOMER_CHANNEL]  # fmt: skip
+    assert len(in_channel) == 1  # only the first answer: nothing over the agent's head
+    assert run.services.handoff.card(1).status == "claimed"

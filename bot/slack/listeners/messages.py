@@ -98,7 +98,18 @@ def handle_message_event(
         key, reply_thread = thread or "", thread
     elif channel in ctx.settings.support_customer_channels:
         if is_staff(ctx, user, event, team, shared):
-            return  # "checking this for you now" is not a question for the app
+            # "Checking this for you now" is not a question for the app; an agent answering
+            # in the customer's thread takes the conversation over, as Claim does.
+            if thread and thread != ts:
+                took = ctx.handoff.staff_reply(channel, thread, ctx.directory.actor(user),
+                                               text, now())  # fmt: skip
+                if took is not None:
+                    card, new = took
+                    if new:
+                        ctx.post_card(card.escalation_id)
+                    else:
+                        ctx.refresh_card(card)
+            return
         key = reply_thread = thread or ts  # one conversation per thread
     else:
         return

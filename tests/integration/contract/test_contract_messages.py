@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.service.ports import Store
 from bot.service.records import Feedback, StageChange
 from bot.service.vocabulary import (
+    ConversationStatus,
     Decision,
     EscalationStatus,
     Role,
@@ -225,3 +226,17 @@ def test_an_escalations_reasons_changed_in_place_are_saved(any_store: Store) -> 
         uow.commit()
     with any_store.unit_of_work() as uow:
         assert uow.repo.escalation(escalation.id).reasons == ["asked", "waited 20 minutes"]
+
+
+def test_a_threads_active_conversation_is_found_whoever_the_customer(any_store: Store) -> None:
+    with any_store.unit_of_work() as uow:
+        anna, bob = customer(uow, "UANNA"), customer(uow, "UBOB", team="TGUEST")
+        talk(uow, anna, channel="C1", thread_ts="10.1", status=ConversationStatus.RESOLVED)
+        theirs = talk(uow, bob, 1, channel="C1", thread_ts="10.1")
+        talk(uow, anna, 2, channel="C1", thread_ts="11.1")
+        uow.commit()
+    with any_store.unit_of_work() as uow:
+        found = uow.repo.conversation_in_thread("C1", "10.1")
+        assert found is not None and found.id == theirs.id
+        assert uow.repo.conversation_in_thread("C1", "12.1") is None
+        assert uow.repo.conversation_in_thread("C2", "10.1") is None
