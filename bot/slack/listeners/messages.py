@@ -80,6 +80,12 @@ def handle_message_event(
     if event.get("subtype") not in ANSWERED_SUBTYPES or event.get("bot_id"):
         return
     user = event.get("user")
+    settings = ctx.settings
+    where = event.get("channel", "")
+    direct = event.get("channel_type") == "im" or where.startswith("D")
+    served = (settings.support_agent_channel, *settings.support_customer_channels)
+    if not direct and where not in served:
+        return  # a channel the app was invited to but does not serve
     # Slack delivers text escaped and marked up; kept and searched as the sender typed it
     # (mentions readable and pinging nobody, the app's own mention left out), and escaped
     # once wherever it is shown.
