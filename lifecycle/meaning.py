@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from lifecycle.stages import StageModel
 STAGE = "stage:"
 SIGNAL = "signal:"
 CLOSING = "closing"
+READINGS_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -72,25 +74,20 @@ class Meaning:
         texts = [(Kind.QUERY, text) for text in self._texts]
         self._matrix = vectors.vectors(texts) if texts else np.zeros((0, 0), np.float32)
         vectors.save(texts)
+        # A message is read for its closing, its signals, its stage and, at every later message
+        # of the conversation, again for the arc: the readings of recent texts are kept.
+        self.read = lru_cache(maxsize=READINGS_KEPT)(self._read)
         # Rows are sorted by label: each label is one slice of the matrix.
         self._starts: list[tuple[str, int]] = []
         for row, label in enumerate(self._labels):
             if not self._starts or self._starts[-1][0] != label:
                 self._starts.append((label, row))
 
-    @property
-    def id(self) -> str:
-        return self.vectors.id
-
-    @property
-    def labels(self) -> list[str]:
-        return [label for label, _ in self._starts]
-
     def vector(self, text: str) -> np.ndarray:
         return self.vectors.query(text)
 
-    def read(self, text: str) -> Reading:
-        """The message's most similar example of every label."""
+    def _read(self, text: str) -> Reading:
+        """The message's most similar example of every label (`read` remembers them)."""
         if not self._starts or not text.strip():
             return Reading({})
         similarities = self._matrix @ self.vector(text)

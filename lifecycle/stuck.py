@@ -192,7 +192,9 @@ class StuckDetector:
         hits = [hit for hit in self._intent.find(text) if hit.exact]
         return max(hits, key=lambda h: h.words).phrase if hits else ""
 
-    def purchase_intent(self, turn: Turn, after_purchase: bool = False) -> str:
+    def purchase_intent(
+        self, turn: Turn, after_purchase: bool = False, signals: Sequence[Signal] | None = None
+    ) -> str:
         """Why the customer asking this is buying right now ("" when nothing says so): an
         answer from a purchase article, meaning nearest to the purchase stage's examples, or,
         for a customer who has not bought yet, a buying word ("cart", "Kasse") or a failing
@@ -213,7 +215,8 @@ class StuckDetector:
         words = self.buying_words(turn.text)
         if words:
             return f'said "{words}"'
-        if any(s.id == PAYMENT_FAILURE for s in self.text_signals(turn.text)):
+        found = self.text_signals(turn.text) if signals is None else signals
+        if any(s.id == PAYMENT_FAILURE for s in found):
             return "a payment problem"
         return ""
 
@@ -245,15 +248,15 @@ class StuckDetector:
             elif turn.kind == FEEDBACK and turn.helpful is False:
                 signals.append(Signal(NOT_HELPFUL, index, ""))
             elif turn.kind == QUESTION:
-                for found in self.text_signals(turn.text):
-                    signals.append(Signal(found.id, index, found.detail))
+                said = self.text_signals(turn.text)
+                signals += [Signal(found.id, index, found.detail) for found in said]
                 if turn.decision == NONE and not self._moved_on(turns, index):
                     signals.append(Signal(NO_ANSWER, index, turn.text))
                 if any(self._same_question(turns[q], turn) for q in questions):
                     signals.append(Signal(REPEATED_QUESTION, index, turn.topic))
                     repeated.add(index)
                 questions.append(index)
-                intent = intent or self.purchase_intent(turn, bought)
+                intent = intent or self.purchase_intent(turn, bought, said)
         idle = self._idle_minutes(turns[start:], now, repeated_last=len(turns) - 1 in repeated)
         if idle is not None:
             signals.append(Signal(IDLE_AFTER_QUESTION, len(turns) - 1, f"{idle:.0f}"))
