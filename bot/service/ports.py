@@ -14,7 +14,16 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from bot.service.records import Conversation, Customer, Escalation, Feedback, Message, StageChange
+from bot.service.records import (
+    ArticleDraft,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    Satisfaction,
+    StageChange,
+)
 from lifecycle.summary import StageCounts
 
 
@@ -105,6 +114,25 @@ class Repository(Protocol):
     def claimed_by(self, agent: str) -> list[Escalation]: ...
     def escalations_with_status(self, status: str) -> list[Escalation]: ...
     def unclaimed_before(self, cutoff: datetime) -> list[Escalation]: ...
+    def hand_over(
+        self, escalation_id: int, holder: str, to: str | None, at: datetime
+    ) -> tuple[bool, Escalation]:
+        """Atomically pass a claimed escalation from `holder` to `to` (None: back to open);
+        False when it is no longer `holder`'s. Returns the escalation as it now is."""
+        ...
+
+    # -- satisfaction and article drafts --------------------------------------------------
+    def add_satisfaction(self, rating: Satisfaction) -> tuple[Satisfaction, bool]:
+        """Store the verdict unless the escalation has one; (the stored one, ours?)."""
+        ...
+
+    def satisfaction_counts(self, since: datetime, until: datetime) -> dict[str, tuple[int, int]]:
+        """Per stage: (ratings, satisfied ones) given in [since, until)."""
+        ...
+
+    def add_draft(self, draft: ArticleDraft) -> ArticleDraft: ...
+    def draft(self, draft_id: int) -> ArticleDraft | None: ...
+    def drafts_with_status(self, status: str, limit: int = 50) -> list[ArticleDraft]: ...
 
     # -- reports --------------------------------------------------------------------------
     def stage_counts(self, since: datetime, until: datetime) -> dict[str, StageCounts]: ...

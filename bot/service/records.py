@@ -112,6 +112,39 @@ class Escalation:
 
 
 @dataclass(eq=False)
+class Satisfaction:
+    """The customer's one-tap verdict after an agent resolved their escalation."""
+
+    escalation_id: int
+    conversation_id: int
+    satisfied: bool
+    stage: str
+    at: datetime
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class ArticleDraft:
+    """An agent's answer proposed as a knowledge-base article, until a lead decides."""
+
+    author: str
+    article_id: str
+    title: str
+    questions: list[str]
+    answer: str
+    stages: list[str]
+    locale: str
+    status: str
+    created_at: datetime
+    conversation_id: int | None = None
+    escalation_id: int | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    path: str | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
 class Feedback:
     """Whether an answer helped, with the conversation's stage when it was rated."""
 

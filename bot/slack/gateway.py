@@ -200,6 +200,7 @@ class Sender:
         with self.store.unit_of_work() as uow:
             row = uow.outbox.call(row_id)
             row.status, row.sent_at, row.error = OutboxStatus.SENT, self.clock(), None
+            row.sent_ts = data.get("ts") if isinstance(data.get("ts"), str) else None
             row.attempts += 1
             if row.card_link == CardLink.POST and row.escalation_id is not None:
                 uow.outbox.attach_card(row.escalation_id, data.get("channel", row.channel),

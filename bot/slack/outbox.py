@@ -44,6 +44,11 @@ class Outbox:
             uow.commit()
         return added
 
+    def sent(self, key: str) -> tuple[str, str] | None:
+        """Where the call queued under `key` posted its message (channel, ts), once sent."""
+        with self.store.unit_of_work() as uow:
+            return uow.outbox.sent(key)
+
     def pending(self) -> int:
         """Calls not yet sent (waiting or being sent)."""
         with self.store.unit_of_work() as uow:

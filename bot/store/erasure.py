@@ -11,7 +11,16 @@ from datetime import datetime
 from sqlalchemy import Delete, delete, select
 from sqlalchemy.orm import Session
 
-from bot.service.records import Conversation, Customer, Escalation, Feedback, Message, StageChange
+from bot.service.records import (
+    ArticleDraft,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    Satisfaction,
+    StageChange,
+)
 from bot.store.rows import InboundEvent, OutboxMessage
 
 
@@ -26,6 +35,10 @@ def _delete_conversations(session: Session, conversation_ids: list[int], counts:
     # Children first, explicitly: SQLite and PostgreSQL then agree whatever the FK settings.
     for label, statement in (
         ("feedback", delete(Feedback).where(Feedback.message_id.in_(message_ids))),
+        ("satisfaction",
+         delete(Satisfaction).where(Satisfaction.conversation_id.in_(conversation_ids))),
+        ("article drafts",
+         delete(ArticleDraft).where(ArticleDraft.conversation_id.in_(conversation_ids))),
         ("escalations", delete(Escalation).where(Escalation.conversation_id.in_(conversation_ids))),
         ("stage changes",
          delete(StageChange).where(StageChange.conversation_id.in_(conversation_ids))),

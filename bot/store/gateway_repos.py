@@ -160,6 +160,16 @@ class OutboxRepository:
         assert row is not None, f"outbox row {row_id} vanished"
         return row
 
+    def sent(self, key: str) -> tuple[str, str] | None:
+        """Where the message queued under `key` landed (channel, ts), once Slack posted it."""
+        row = self.session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+        if row is None or not row.sent_ts:
+            return None
+        card = self.card_of(row.escalation_id) if row.escalation_id is not None else None
+        # A call under a card went to the card's channel, filled in when it was sent.
+        channel = card[0] if card and row.card_link else str(row.params.get("channel") or "")
+        return channel, row.sent_ts
+
     def card_of(self, escalation_id: int) -> tuple[str, str] | None:
         """Where an escalation's card was posted (channel, ts), once it has been."""
         escalation = self.session.get(Escalation, escalation_id)

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from sqlalchemy.orm import registry
 
-from bot.service.records import Conversation, Customer, Escalation, Feedback, Message, StageChange
+from bot.service.records import (
+    ArticleDraft,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    Satisfaction,
+    StageChange,
+)
 from bot.store import tables
 from bot.store.rows import InboundEvent, OutboxMessage
 
@@ -23,6 +32,8 @@ for record, table in (
     (StageChange, tables.stage_changes),
     (Escalation, tables.escalations),
     (Feedback, tables.feedback),
+    (Satisfaction, tables.satisfaction),
+    (ArticleDraft, tables.article_drafts),
     (InboundEvent, tables.inbound_events),
     (OutboxMessage, tables.outbox),
 ):

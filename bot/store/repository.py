@@ -6,10 +6,19 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.service.records import Conversation, Customer, Escalation, Feedback, Message, StageChange
+from bot.service.records import (
+    ArticleDraft,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    Satisfaction,
+    StageChange,
+)
 from bot.service.vocabulary import (
     ACTIVE_STATUSES,
     ConversationStatus,
@@ -371,6 +380,59 @@ class Repository:
                 .order_by(Escalation.id)
             )
         )
+
+    def hand_over(
+        self, escalation_id: int, holder: str, to: str | None, at: datetime
+    ) -> tuple[bool, Escalation]:
+        # Conditional, as a claim is: a holder who just resolved or passed it on keeps the
+        # last word, and two leads reassigning at once do not both win.
+        values: dict = {"assigned_agent": to, "claimed_at": at}
+        if to is None:
+            values = {"assigned_agent": None, "claimed_at": None,
+                      "status": EscalationStatus.OPEN, "reminded_at": None}  # fmt: skip
+        won = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status == EscalationStatus.CLAIMED,
+                   Escalation.assigned_agent == holder)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1  # fmt: skip
+        escalation = self.session.get(Escalation, escalation_id, populate_existing=True)
+        assert escalation is not None, f"escalation {escalation_id} vanished while handed over"
+        return won, escalation
+
+    # -- satisfaction and article drafts --------------------------------------------------
+
+    def add_satisfaction(self, rating: Satisfaction) -> tuple[Satisfaction, bool]:
+        escalation_id = rating.escalation_id
+        return add_unless_taken(
+            self.session, rating,
+            lambda: self.session.scalars(
+                select(Satisfaction).where(Satisfaction.escalation_id == escalation_id)
+            ).first(),
+        )  # fmt: skip
+
+    def satisfaction_counts(self, since: datetime, until: datetime) -> dict[str, tuple[int, int]]:
+        satisfied = func.sum(case((Satisfaction.satisfied.is_(True), 1), else_=0))
+        rows = self.session.execute(
+            select(Satisfaction.stage, func.count(Satisfaction.id), satisfied)
+            .where(Satisfaction.at >= since, Satisfaction.at < until)
+            .group_by(Satisfaction.stage)
+        )
+        return {stage: (rated, int(good or 0)) for stage, rated, good in rows}
+
+    def add_draft(self, draft: ArticleDraft) -> ArticleDraft:
+        self._add(draft)
+        return draft
+
+    def draft(self, draft_id: int) -> ArticleDraft | None:
+        return self.session.get(ArticleDraft, draft_id)
+
+    def drafts_with_status(self, status: str, limit: int = 50) -> list[ArticleDraft]:
+        return list(self.session.scalars(
+            select(ArticleDraft).where(ArticleDraft.status == status)
+            .order_by(ArticleDraft.id).limit(limit)
+        ))  # fmt: skip
 
     # -- reports --------------------------------------------------------------------------
 

@@ -48,4 +48,5 @@ class OutboxMessage:
     error: str | None = None
     escalation_id: int | None = None
     card_link: str | None = None  # a CardLink, with escalation_id
+    sent_ts: str | None = None  # the message's ts once Slack posted it
     id: int | None = None

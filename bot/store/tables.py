@@ -192,6 +192,44 @@ feedback = Table(
     UniqueConstraint("message_id", name="uq_feedback_message"),
 )
 
+# The customer's answer to "did we solve it?" after an agent resolved their escalation.
+satisfaction = Table(
+    "satisfaction",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("escalation_id", ForeignKey("escalations.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),  # fmt: skip
+    Column("satisfied", Boolean, nullable=False),
+    # The escalation's stage: satisfaction per stage is one small grouped scan.
+    Column("stage", String(32), nullable=False),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    UniqueConstraint("escalation_id", name="uq_satisfaction_escalation"),
+)
+
+# An agent's answer on its way to becoming an article: a draft until a lead decides.
+article_drafts = Table(
+    "article_drafts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Drafts quote the customer: they go when the conversation is erased.
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), index=True),
+    Column("escalation_id", Integer),
+    Column("author", String(64), nullable=False),
+    Column("article_id", String(128), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("questions", MutableList.as_mutable(JSON()), nullable=False, default=list),
+    Column("answer", Text, nullable=False),
+    Column("stages", MutableList.as_mutable(JSON()), nullable=False, default=list),
+    Column("locale", String(8), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_at", UTCDateTime()),
+    Column("path", Text),  # the YAML file an approved draft was written to
+)
+
 # Every Slack event, recorded before it is acknowledged (bot/slack/inbox.py).
 inbound_events = Table(
     "inbound_events",
@@ -231,4 +269,6 @@ outbox = Table(
     # The escalation whose card this call posts, edits or replies under (see CardLink).
     Column("escalation_id", Integer),
     Column("card_link", String(16)),
+    # Where a sent message landed: an edit or deletion of its source follows it there.
+    Column("sent_ts", String(32)),
 )

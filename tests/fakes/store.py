@@ -16,7 +16,16 @@ from itertools import count
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from bot.service.records import Conversation, Customer, Escalation, Feedback, Message, StageChange
+from bot.service.records import (
+    ArticleDraft,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    Satisfaction,
+    StageChange,
+)
 from bot.service.vocabulary import (
     ACTIVE_STATUSES,
     ConversationStatus,
@@ -28,11 +37,16 @@ from bot.service.vocabulary import (
 )
 from lifecycle.summary import StageCounts
 
-Row = Customer | Conversation | Message | StageChange | Escalation | Feedback
+Row = (
+    Customer | Conversation | Message | StageChange | Escalation | Feedback | Satisfaction
+    | ArticleDraft
+)
 R = TypeVar("R", bound=Row)
 Tables = dict[type, dict[int, Any]]
 Test = Callable[[Any], bool]  # a WHERE clause
-RECORDS = (Customer, Conversation, Message, StageChange, Escalation, Feedback)
+RECORDS = (
+    Customer, Conversation, Message, StageChange, Escalation, Feedback, Satisfaction, ArticleDraft
+)
 OPEN, CLAIMED, RESOLVED = EscalationStatus.OPEN, EscalationStatus.CLAIMED, EscalationStatus.RESOLVED
 SELF_SERVICE, ABANDONED = Resolution.SELF_SERVICE, Resolution.ABANDONED
 
@@ -308,6 +322,40 @@ class FakeRepository:
                            and (e.reminded_at is None or e.reminded_at <= cutoff),
                            status=OPEN)  # fmt: skip
 
+    def hand_over(
+        self, escalation_id: int, holder: str, to: str | None, at: datetime
+    ) -> tuple[bool, Escalation]:
+        """Pass a claimed escalation on, judged on the row as last committed."""
+        escalation = self.uow.latest(Escalation, escalation_id)
+        assert escalation is not None, f"escalation {escalation_id} vanished while handed over"
+        won = escalation.status == CLAIMED and escalation.assigned_agent == holder
+        if won and to is None:
+            escalation.status, escalation.assigned_agent, escalation.claimed_at = OPEN, None, None
+            escalation.reminded_at = None
+        elif won:
+            escalation.assigned_agent, escalation.claimed_at = to, at
+        return won, escalation
+
+    def add_satisfaction(self, rating: Satisfaction) -> tuple[Satisfaction, bool]:
+        same = rating.escalation_id
+        return self._add_unless_taken(rating, lambda r: r.escalation_id == same)
+
+    def satisfaction_counts(self, since: datetime, until: datetime) -> dict[str, tuple[int, int]]:
+        counts: dict[str, tuple[int, int]] = {}
+        for rating in self._where(Satisfaction, lambda r: since <= r.at < until):
+            rated, good = counts.get(rating.stage, (0, 0))
+            counts[rating.stage] = (rated + 1, good + int(rating.satisfied))
+        return counts
+
+    def add_draft(self, draft: ArticleDraft) -> ArticleDraft:
+        return self._add(draft)
+
+    def draft(self, draft_id: int) -> ArticleDraft | None:
+        return self._first(ArticleDraft, id=draft_id)
+
+    def drafts_with_status(self, status: str, limit: int = 50) -> list[ArticleDraft]:
+        return self._where(ArticleDraft, status=status)[:limit]
+
     def stage_counts(self, since: datetime, until: datetime) -> dict[str, StageCounts]:
         """Per stage, for conversations opened in [since, until), and ratings given then."""
         opened = self._where(Conversation, lambda c: since <= c.opened_at < until)
@@ -360,6 +408,8 @@ class FakeRepository:
             return
         said = {m.id for m in self._where(Message, lambda m: m.conversation_id in ids)}
         self._delete(Feedback, counts, "feedback", lambda f: f.message_id in said)
+        self._delete(Satisfaction, counts, "satisfaction", lambda r: r.conversation_id in ids)
+        self._delete(ArticleDraft, counts, "article drafts", lambda d: d.conversation_id in ids)
         self._delete(Escalation, counts, "escalations", lambda e: e.conversation_id in ids)
         self._delete(StageChange, counts, "stage changes", lambda s: s.conversation_id in ids)
         self._delete(Message, counts, "messages", lambda m: m.conversation_id in ids)
