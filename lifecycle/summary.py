@@ -27,6 +27,15 @@ class StageCounts:
 
 
 @dataclass(frozen=True)
+class StageTimes:
+    """Minutes per escalation in one stage: to the first agent reply the customer got (only
+    escalations answered so far), and to resolution (only resolved ones)."""
+
+    to_first_reply: tuple[float, ...] = ()
+    to_resolve: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
 class StageSummary:
     stage: str
     name: str
@@ -38,6 +47,10 @@ class StageSummary:
     median_minutes_to_claim: float | None
     satisfaction: float | None  # share of rated answers marked helpful
     abandoned_purchases: int
+    median_minutes_to_first_reply: float | None = None  # after an escalation
+    median_minutes_to_resolve: float | None = None
+    csat: float | None = None  # share of post-resolve verdicts that were "satisfied"
+    csat_rated: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,10 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
+def _median(minutes: Sequence[float]) -> float | None:
+    return round(median(minutes), 1) if minutes else None
+
+
 def summarise(
     model: StageModel,
     since: datetime,
@@ -72,11 +89,16 @@ def summarise(
     at_risk: Sequence[str] = (),
     hot_leads: Sequence[str] = (),
     top: int = 5,
+    times: Mapping[str, StageTimes] | None = None,
+    satisfaction: Mapping[str, tuple[int, int]] | None = None,
 ) -> Summary:
-    """The per-stage table, the funnel and the most frequent unanswered questions."""
+    """The per-stage table, the funnel and the most frequent unanswered questions; `times`
+    per stage after escalations, and `satisfaction` as (verdicts, satisfied) per stage."""
     rows = []
     for stage in model.stages:
         c = counts.get(stage.id, StageCounts())
+        spent = (times or {}).get(stage.id, StageTimes())
+        rated, satisfied = (satisfaction or {}).get(stage.id, (0, 0))
         rows.append(
             StageSummary(
                 stage=stage.id,
@@ -86,11 +108,13 @@ def summarise(
                 self_service_rate=_share(c.self_service, c.conversations),
                 escalations=c.escalations,
                 escalation_rate=_share(c.escalations, c.conversations),
-                median_minutes_to_claim=round(median(c.minutes_to_claim), 1)
-                if c.minutes_to_claim
-                else None,
+                median_minutes_to_claim=_median(c.minutes_to_claim),
                 satisfaction=_share(c.helpful, c.rated),
                 abandoned_purchases=c.abandoned if stage.id == model.purchase_stage else 0,
+                median_minutes_to_first_reply=_median(spent.to_first_reply),
+                median_minutes_to_resolve=_median(spent.to_resolve),
+                csat=_share(satisfied, rated),
+                csat_rated=rated,
             )
         )
     funnel: Counter[tuple[str, str]] = Counter()

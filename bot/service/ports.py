@@ -24,7 +24,7 @@ from bot.service.records import (
     Satisfaction,
     StageChange,
 )
-from lifecycle.summary import StageCounts
+from lifecycle.summary import StageCounts, StageTimes
 
 
 class Repository(Protocol):
@@ -151,6 +151,17 @@ class Repository(Protocol):
     def erase_before(self, before: datetime, finished_calls: Iterable[str]) -> Counter[str]:
         """Delete conversations last active before `before` with all they hold, received
         events before it, and queued Slack calls before it in the `finished_calls` states."""
+        ...
+
+    # charts and trends
+    def escalation_times(self, since: datetime, until: datetime) -> dict[str, StageTimes]:
+        """Per stage of conversations opened in [since, until): minutes from each escalation
+        to the first agent message the customer got, and to its resolution."""
+        ...
+
+    def weekly_counts(self, bounds: list[datetime]) -> dict[int, dict[str, tuple[int, int]]]:
+        """Conversations opened in each window [bounds[i], bounds[i + 1]): window index ->
+        stage -> (conversations, self-service)."""
         ...
 
 

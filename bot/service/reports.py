@@ -1,4 +1,4 @@
-"""Reports for team leads: the per-stage summary and one customer's profile."""
+"""Reports for team leads: the per-stage summary, its weekly trend and one customer's profile."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from lifecycle.scores import (
 )
 from lifecycle.stages import StageModel
 from lifecycle.summary import Summary, summarise
+from lifecycle.trend import Trend, week_bounds, weekly_trend
 
 DRIFT_WINDOW = timedelta(days=180)  # customers quiet for longer are gone, not drifting
 TOP = 20
@@ -50,7 +51,16 @@ class Reports:
                 repo.unanswered_counts(since, until),
                 at_risk=self._at_risk(uow, until),
                 hot_leads=self._hot_leads(uow, until),
+                times=repo.escalation_times(since, until),
+                satisfaction=repo.satisfaction_counts(since, until),
             )
+
+    def trend(self, actor: Actor, until: datetime, weeks: int = 8) -> Trend:
+        """Conversations per stage and self-service, per 7-day window, `weeks` back to `until`."""
+        require_staff(actor)
+        bounds = week_bounds(until, weeks)
+        with self.store.unit_of_work() as uow:
+            return weekly_trend(self.model, bounds, uow.repo.weekly_counts(bounds))
 
     def _hot_leads(self, uow: UnitOfWork, now: datetime) -> list[str]:
         hot = []

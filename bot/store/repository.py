@@ -29,8 +29,14 @@ from bot.service.vocabulary import (
 )
 from bot.store.erasure import erase_before, erase_user
 from bot.store.inserts import add_unless_taken
-from bot.store.report_queries import stage_counts, transition_counts, unanswered_counts
-from lifecycle.summary import StageCounts
+from bot.store.report_queries import (
+    escalation_times,
+    stage_counts,
+    transition_counts,
+    unanswered_counts,
+    weekly_counts,
+)
+from lifecycle.summary import StageCounts, StageTimes
 
 
 class Repository:
@@ -456,3 +462,11 @@ class Repository:
 
     def erase_before(self, before: datetime, finished_calls: Iterable[str]) -> Counter[str]:
         return erase_before(self.session, before, tuple(finished_calls))
+
+    # charts and trends
+
+    def escalation_times(self, since: datetime, until: datetime) -> dict[str, StageTimes]:
+        return escalation_times(self.session, since, until)
+
+    def weekly_counts(self, bounds: list[datetime]) -> dict[int, dict[str, tuple[int, int]]]:
+        return weekly_counts(self.session, bounds)

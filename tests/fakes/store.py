@@ -35,7 +35,7 @@ from bot.service.vocabulary import (
     Role,
     StageSource,
 )
-from lifecycle.summary import StageCounts
+from lifecycle.summary import StageCounts, StageTimes
 
 Row = (
     Customer | Conversation | Message | StageChange | Escalation | Feedback | Satisfaction
@@ -432,6 +432,38 @@ class FakeRepository:
         self._delete_conversations({c.id for c in old}, counts)
         return counts
 
+    # charts and trends
+
+    def escalation_times(self, since: datetime, until: datetime) -> dict[str, StageTimes]:
+        """Per stage of conversations opened in [since, until): minutes to the first agent
+        message after each escalation (until it was resolved), and to its resolution."""
+        stages = {c.id: c.stage for c in self._where(Conversation,
+                                                      lambda c: since <= c.opened_at < until)}
+        replies: dict[str, list[float]] = {}
+        resolves: dict[str, list[float]] = {}
+        for escalation in self._where(Escalation, lambda e: e.conversation_id in stages):
+            stage, raised, ended = (stages[escalation.conversation_id], escalation.created_at,
+                                    escalation.resolved_at)  # fmt: skip
+            answers = [m.created_at for m in self._where(
+                Message, lambda m: m.created_at >= raised  # noqa: B023
+                and (ended is None or m.created_at <= ended),  # noqa: B023
+                conversation_id=escalation.conversation_id, role=Role.AGENT)]  # fmt: skip
+            if answers:
+                replies.setdefault(stage, []).append((min(answers) - raised).total_seconds() / 60)
+            if ended is not None:
+                resolves.setdefault(stage, []).append((ended - raised).total_seconds() / 60)
+        return {stage: StageTimes(tuple(sorted(replies.get(stage, ()))),
+                                  tuple(sorted(resolves.get(stage, ()))))
+                for stage in sorted(replies.keys() | resolves.keys())}  # fmt: skip
+
+    def weekly_counts(self, bounds: list[datetime]) -> dict[int, dict[str, tuple[int, int]]]:
+        counts: dict[int, dict[str, tuple[int, int]]] = {}
+        for index, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False)):
+            for c in self._where(Conversation, lambda c: start <= c.opened_at < end):  # noqa: B023
+                conversations, alone = counts.setdefault(index, {}).get(c.stage, (0, 0))
+                counts[index][c.stage] = (conversations + 1,
+                                          alone + (c.resolution == SELF_SERVICE))  # fmt: skip
+        return counts
 
 def _most(rows: list[R], field: str, limit: int) -> list[R]:
     """The first `limit` by `field`, highest first; ties in id order (SQL leaves them open)."""
