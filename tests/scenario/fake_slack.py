@@ -9,10 +9,19 @@ Every request is recorded as a :class:`Call`; tests assert on ``calls``, ``calls
 ``wait_for``, and inject failures with ``fail_next``. Response bodies follow the shapes in
 Slack's method reference (auth.test, chat.postMessage, users.info, ...), trimmed to the
 fields an app reads.
+
+The fake is strict by default: each call is checked against Slack's method reference and
+Block Kit's limits (tests/scenario/slack_contract.py, block_kit.py) and the scopes of the
+repository's manifest.yml. An invalid call is answered as Slack would (``unknown_method``,
+``invalid_arguments``, ``missing_scope``, ``invalid_blocks``) and recorded in ``violations``;
+``wait_for`` and ``stop`` (so leaving ``with FakeSlack()``) then raise AssertionError, which
+fails the test that made the call. A test that sends invalid calls on purpose reads them with
+``take_violations()``.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -23,23 +32,25 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.scenario import slack_contract
+from tests.scenario.fake_slack_files import FakeFiles
 from tests.scenario.fake_slack_http import (
     Handler,
-    channel_info,
     make_handler,
     maybe_json,
-    read_body,
+    parse_body,
+    read_raw,
 )
+from tests.scenario.fake_slack_web import FakeWorkspace
 
 # Parameters the client sends as JSON-encoded strings when it form-encodes a request
 # (e.g. ``api_call(params=...)``); decoded so tests can assert on structures, not strings.
-_JSON_STRING_PARAMS = frozenset({"blocks", "attachments", "view", "metadata", "unfurls"})
+_JSON_STRING_PARAMS = frozenset(
+    {"blocks", "attachments", "view", "metadata", "unfurls", "files", "file_ids"}
+)
 
 # Bodies for the HTTP errors ``fail_next`` injects, as Slack sends them.
 _ERROR_BY_STATUS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
-
-# Keys of a ``users`` entry that belong in ``user.profile`` rather than on ``user`` itself.
-_PROFILE_KEYS = frozenset({"real_name", "display_name", "email", "title", "status_text"})
 
 
 @dataclass
@@ -51,6 +62,20 @@ class Call:
     token: str | None  # from "Authorization: Bearer ..." or the ``token`` param
     at: float  # time.monotonic() on arrival
     path: str = ""  # request path, e.g. "/api/chat.postMessage" or "/response/abc"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A call Slack would have refused, and the test that was running when it came."""
+
+    method: str
+    error: str  # what the fake answered: unknown_method, invalid_arguments, ...
+    detail: str
+    params: dict[str, Any]
+    test: str  # PYTEST_CURRENT_TEST at arrival, "" outside pytest
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.error}: {self.detail} [{self.test or 'no test'}]"
 
 
 @dataclass
@@ -68,26 +93,35 @@ class FakeSlack:
         bot_user_id: str = "UBOT",
         team_id: str = "T1",
         latency: tuple[float, float] = (0, 0),
+        *,
+        strict: bool = True,
+        scopes: frozenset[str] | None = None,
     ) -> None:
+        """`scopes`: what the bot token holds (default: manifest.yml's bot scopes, read on
+        start). `strict`: make invalid calls fail the test (see the module docstring)."""
+        self.strict = strict
+        self.scopes: frozenset[str] = scopes if scopes is not None else frozenset()
+        self._scopes_given = scopes is not None
+        self._violations: list[Violation] = []
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.bot_id = "B1"
         self.latency = latency
         self.slow_channels: dict[str, float] = {}  # channel -> seconds every call to it takes
-        self.users: dict[str, dict[str, Any]] = {}
-        self.usergroups: dict[str, list[str]] = {}
+        self.workspace = FakeWorkspace(self)
+        # The workspace's own dicts, so tests configure them on the fake.
+        self.users = self.workspace.users
+        self.usergroups = self.workspace.usergroups
+        self.history = self.workspace.history
+        self.reactions = self.workspace.reactions
+        self.files = FakeFiles(self)
         self.base_url = ""
         self._calls: list[Call] = []
         # One condition guards calls, failures and counters, and wakes ``wait_for``.
         self._cond = threading.Condition()
         self._failures: dict[str, list[_Failure]] = {}
-        self._ts_counter = 0
-        self._view_counter = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        # What the app posted, per channel, for conversations.history and .replies.
-        self.history: dict[str, list[dict[str, Any]]] = {}
-        self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -95,6 +129,10 @@ class FakeSlack:
         """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
         if self._server is not None:
             return self
+        if not self._scopes_given:
+            self.scopes = slack_contract.manifest_scopes()
+        if self.strict:
+            slack_contract.methods()  # a missing spec stops here, not in a server thread
         server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self))
         server.daemon_threads = True  # a hung client must not block interpreter exit
         self._server = server
@@ -107,7 +145,11 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port; then raise if Slack would have refused a call."""
+        self._shutdown()
+        self.check()
+
+    def _shutdown(self) -> None:
         if self._server is None:
             return
         self._server.shutdown()
@@ -126,7 +168,45 @@ class FakeSlack:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
+        self._shutdown()
+        if self.strict and exc is not None and self._violations:
+            # The test failed already: say what Slack refused too, without hiding its error.
+            exc.add_note(self._report(self.take_violations()))
+            return
+        self.check()
+
+    # -- violations ------------------------------------------------------------------------
+
+    @property
+    def violations(self) -> list[Violation]:
+        """A snapshot of the calls Slack would have refused, in arrival order."""
+        with self._cond:
+            return list(self._violations)
+
+    def take_violations(self) -> list[Violation]:
+        """The violations so far, forgotten here (for tests that send invalid calls on purpose)."""
+        with self._cond:
+            taken, self._violations = self._violations, []
+            return taken
+
+    def check(self) -> None:
+        """Raise AssertionError listing the calls Slack would have refused (strict mode)."""
+        if self.strict and self._violations:
+            raise AssertionError(self._report(self.take_violations()))
+
+    @staticmethod
+    def _report(violations: list[Violation]) -> str:
+        lines = "\n".join(f"  {v}\n    params: {v.params!r}"[:2000] for v in violations)
+        return f"the app made {len(violations)} call(s) Slack would refuse:\n{lines}"
+
+    def violation(self, method: str, detail: str, params: dict[str, Any],
+                  error: str = "invalid_request") -> None:  # fmt: skip
+        """Record a call Slack would refuse (also used by the fake's collaborators)."""
+        found = Violation(method, error, detail, dict(params),
+                          os.environ.get("PYTEST_CURRENT_TEST", ""))  # fmt: skip
+        with self._cond:
+            self._violations.append(found)
+            self._cond.notify_all()
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -159,6 +239,8 @@ class FakeSlack:
         deadline = time.monotonic() + timeout
         with self._cond:
             while len(found := matching()) < count:
+                if self.strict and self._violations:
+                    raise AssertionError(self._report(self.take_violations()))
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     seen = "\n".join(f"  {c.method} {c.params!r}" for c in self._calls)
@@ -191,8 +273,22 @@ class FakeSlack:
 
     def response_url(self, response_id: str) -> str:
         """A response_url that posts back to this fake (recorded as method "response_url")."""
-        root = self.base_url.removesuffix("api/")
-        return f"{root}response/{response_id}"
+        return f"{self.root_url}response/{response_id}"
+
+    @property
+    def root_url(self) -> str:
+        """The fake's own address, ending in "/" (files and response URLs hang off it)."""
+        return self.base_url.removesuffix("api/")
+
+    def add_file(self, user: str, name: str, content: bytes, *, title: str | None = None,
+                 mimetype: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """Register a file `user` shared; returns Slack's file object (put it in the message
+        event's `files`). Its url_private_download serves `content` to a bot token."""
+        return self.files.add(user, name, content, title=title, mimetype=mimetype)
+
+    def add_to_history(self, channel: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Append a message posted by the app to a channel's history; returns it with its ts."""
+        return self.workspace.add_to_history(channel, message)
 
     # -- request handling (called from server threads) -------------------------------------
 
@@ -212,29 +308,36 @@ class FakeSlack:
                 queue.pop(0)
             return failure
 
-    def _next_ts(self) -> str:
-        """Unique, increasing message timestamps from the clock, as Slack's are (seconds since
-        the epoch, with microseconds), so `oldest=` filters work as they do on Slack."""
-        with self._cond:
-            micros = max(int(time.time() * 1_000_000), self._ts_counter + 100)
-            self._ts_counter = micros
-        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _next_view_id(self) -> str:
-        with self._cond:
-            self._view_counter += 1
-            return f"V{self._view_counter:08d}"
-
     def _handle(self, handler: Handler) -> None:
         """Record the request, then answer it (failure, auth error or method result)."""
         split = urlsplit(handler.path)
-        params = dict(parse_qsl(split.query, keep_blank_values=True))
-        params.update(read_body(handler))
+        raw = read_raw(handler)
         arrived = time.monotonic()
+        token = _bearer(handler)
+        if split.path.startswith("/upload/"):
+            file_id = split.path.removeprefix("/upload/")
+            self._record(Call("file_upload", {"file_id": file_id, "size": len(raw)}, token,
+                              arrived, split.path))  # fmt: skip
+            status, text = self.files.receive(file_id, raw)
+            handler.reply_raw(status, text, "text/plain; charset=utf-8")
+            return
+        if split.path.startswith("/files-pri/"):
+            self._record(Call("file_download", {}, token, arrived, split.path))
+            status, data, ctype = self.files.download(split.path, token or "")
+            handler.reply_raw(status, data, ctype)
+            return
+        params = dict(parse_qsl(split.query, keep_blank_values=True))
+        params.update(parse_body(raw, handler.headers.get("Content-Type", "")))
 
         if split.path.startswith("/response/"):
             self._record(Call("response_url", params, None, arrived, split.path))
             self._delay()
+            problems = slack_contract.check_response_url(params)
+            for problem in problems:
+                self.violation("response_url", problem.detail, params, problem.error)
+            if problems:
+                handler.reply(200, {"ok": False, "error": problems[0].error})
+                return
             handler.reply(200, {"ok": True})
             return
         if not split.path.startswith("/api/"):
@@ -242,14 +345,15 @@ class FakeSlack:
             return
 
         method = split.path.removeprefix("/api/")
-        auth = handler.headers.get("Authorization", "")
-        header_token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
         # The token is recorded on the Call, so params hold only the method's arguments.
-        token = header_token or params.pop("token", None) or None
+        token = token or params.pop("token", None) or None
         params.pop("token", None)
         for key in _JSON_STRING_PARAMS & params.keys():
             params[key] = maybe_json(params[key])
         self._record(Call(method, params, token, arrived, split.path))
+        problems = slack_contract.check_call(method, params, self.scopes) if self.strict else []
+        for problem in problems:
+            self.violation(method, problem.detail, params, problem.error)
         self._delay()
         slow = self.slow_channels.get(str(params.get("channel", "")))
         if slow:
@@ -269,126 +373,29 @@ class FakeSlack:
         if not token.startswith("xoxb-"):
             handler.reply(200, {"ok": False, "error": "invalid_auth"})
             return
-        handler.reply(200, self._answer(method, params))
+        refused = [problem for problem in problems if problem.refused]
+        if refused:
+            handler.reply(200, self._refusal(refused[0]))
+            return
+        handler.reply(200, self.workspace.answer(method, params))
+
+    def _refusal(self, problem: slack_contract.Problem) -> dict[str, Any]:
+        """Slack's error body; missing_scope says what was needed and what the token has."""
+        body: dict[str, Any] = {"ok": False, "error": problem.error}
+        if problem.error == "missing_scope":
+            body["needed"] = problem.needed
+            body["provided"] = ",".join(sorted(self.scopes))
+        else:
+            body["response_metadata"] = {"messages": [f"[ERROR] {problem.detail}"]}
+        return body
 
     def _delay(self) -> None:
         low, high = self.latency
         if high > 0:
             time.sleep(random.uniform(low, high))
 
-    def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
-        """The ``{"ok": true, ...}`` body for one method, in Slack's response shape."""
-        channel = str(p.get("channel", ""))
-        if method == "auth.test":
-            return {
-                "ok": True,
-                "url": "https://fake-workspace.slack.com/",
-                "team": "Fake Workspace",
-                "user": "supportbot",
-                "team_id": self.team_id,
-                "user_id": self.bot_user_id,
-                "bot_id": self.bot_id,
-                "is_enterprise_install": False,
-            }
-        if method == "chat.postMessage":
-            ts = self._next_ts()
-            message: dict[str, Any] = {
-                "type": "message",
-                "text": p.get("text", ""),
-                "user": self.bot_user_id,
-                "bot_id": self.bot_id,
-                "team": self.team_id,
-                "ts": ts,
-            }
-            for key in ("blocks", "attachments", "thread_ts", "metadata"):
-                if key in p:
-                    message[key] = p[key]
-            with self._lock:
-                self.history.setdefault(channel, []).append(message)
-            return {"ok": True, "channel": channel, "ts": ts, "message": message}
-        if method in ("conversations.history", "conversations.replies"):
-            with self._lock:
-                posted = list(self.history.get(channel, []))
-            if method == "conversations.replies":
-                root = str(p.get("ts", ""))
-                posted = [m for m in posted if m["ts"] == root or m.get("thread_ts") == root]
-            else:
-                oldest = float(p.get("oldest") or 0)
-                posted = [m for m in posted if "thread_ts" not in m and float(m["ts"]) > oldest]
-            if str(p.get("include_all_metadata", "")).lower() not in ("true", "1"):
-                posted = [{k: v for k, v in m.items() if k != "metadata"} for m in posted]
-            return {"ok": True, "messages": list(reversed(posted)), "has_more": False}
-        if method == "chat.update":
-            ts = str(p.get("ts", ""))
-            message = {"text": p.get("text", ""), "user": self.bot_user_id, "ts": ts}
-            if "blocks" in p:
-                message["blocks"] = p["blocks"]
-            text = message["text"]
-            return {"ok": True, "channel": channel, "ts": ts, "text": text, "message": message}
-        if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": self._next_ts()}
-        if method == "chat.getPermalink":
-            ts = str(p.get("message_ts", ""))
-            return {
-                "ok": True,
-                "channel": channel,
-                "permalink": f"https://fake-workspace.slack.com/archives/{channel}/p"
-                + ts.replace(".", ""),
-            }
-        if method.startswith("views."):
-            return {"ok": True, "view": self._view(method, p)}
-        if method == "conversations.open":
-            users = str(p.get("users", "")).split(",")
-            return {"ok": True, "channel": {"id": "D" + users[0]}}
-        if method == "conversations.info":
-            return {"ok": True, "channel": channel_info(channel)}
-        if method == "users.info":
-            return self._user_info(str(p.get("user", "")))
-        if method == "usergroups.users.list":
-            group = str(p.get("usergroup", ""))
-            if group not in self.usergroups:
-                return {"ok": False, "error": "no_such_subteam"}
-            return {"ok": True, "users": list(self.usergroups[group])}
-        return {"ok": True}  # reactions.add and anything else: accepted, recorded
 
-    def _view(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
-        view = p.get("view") if isinstance(p.get("view"), dict) else {}
-        view_id = str(p.get("view_id") or self._next_view_id())
-        default_type = "home" if method == "views.publish" else "modal"
-        return {
-            **view,
-            "id": view_id,
-            "team_id": self.team_id,
-            "type": view.get("type", default_type),
-            "hash": f"{int(time.time())}.{random.randrange(10**8):08d}",
-            "root_view_id": view_id,
-            "app_id": "A1",
-            "bot_id": self.bot_id,
-        }
-
-    def _user_info(self, user_id: str) -> dict[str, Any]:
-        # A configured directory is authoritative; with none, any id is a plausible person.
-        if self.users and user_id not in self.users:
-            return {"ok": False, "error": "user_not_found"}
-        info = self.users.get(user_id) or {
-            "name": user_id.lower(),
-            "real_name": f"User {user_id}",
-            "image_72": f"https://avatars.example.com/{user_id}_72.png",
-        }
-        real_name = info.get("real_name", info.get("name", user_id))
-        profile = {"real_name": real_name, "display_name": info.get("display_name", "")}
-        for key, value in info.items():
-            if key in _PROFILE_KEYS or key.startswith("image_"):
-                profile[key] = value
-        user = {
-            "id": user_id,
-            "team_id": self.team_id,
-            "name": info.get("name", user_id.lower()),
-            "deleted": False,
-            "real_name": real_name,
-            "is_bot": False,
-            "tz": "Europe/Rome",
-        }
-        user.update({k: v for k, v in info.items() if k not in profile and k != "name"})
-        user["profile"] = profile
-        return {"ok": True, "user": user}
+def _bearer(handler: Handler) -> str | None:
+    """The token of an "Authorization: Bearer ..." header, if any."""
+    auth = handler.headers.get("Authorization", "")
+    return auth.removeprefix("Bearer ").strip() or None if auth.startswith("Bearer ") else None

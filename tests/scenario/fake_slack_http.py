@@ -22,21 +22,24 @@ def maybe_json(value: Any) -> Any:
     return value
 
 
-def read_body(handler: BaseHTTPRequestHandler) -> dict[str, Any]:
-    """Parse a JSON or form-encoded body; other bodies (multipart uploads) give {}."""
+def read_raw(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body as sent (file uploads are raw bytes)."""
     length = int(handler.headers.get("Content-Length") or 0)
-    raw = handler.rfile.read(length) if length else b""
+    return handler.rfile.read(length) if length else b""
+
+
+def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+    """Parse a JSON or form-encoded body; other bodies (multipart uploads) give {}."""
     if not raw:
         return {}
-    ctype = handler.headers.get("Content-Type", "")
     text = raw.decode("utf-8", errors="replace")
-    if "json" in ctype:
+    if "json" in content_type:
         try:
             body = json.loads(text)
         except ValueError:
             return {"_raw": text}
         return body if isinstance(body, dict) else {"_json": body}
-    if "x-www-form-urlencoded" in ctype or not ctype:
+    if "x-www-form-urlencoded" in content_type or not content_type:
         return dict(parse_qsl(text, keep_blank_values=True))
     return {}
 
@@ -55,6 +58,18 @@ class Handler(BaseHTTPRequestHandler):
         data = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def reply_raw(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        """A non-JSON answer: a file's bytes, the upload service's "OK", a sign-in page."""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
