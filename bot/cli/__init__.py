@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from bot.cli import chat, db, kb, privacy, replay, run, stats
+from bot.cli import chat, db, gaps, kb, privacy, replay, run, stats
 from bot.cli.errors import CommandError
 from bot.config import Settings, SettingsError, configure_logging, load_settings
 from bot.store.database import SchemaError
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for group in (chat, db, kb, replay, stats, run, privacy):
+    for group in (chat, db, kb, replay, stats, gaps, run, privacy):
         group.register(commands)
     return parser
 

@@ -164,6 +164,12 @@ class Repository(Protocol):
         stage -> (conversations, self-service)."""
         ...
 
+    # knowledge gaps
+    def unanswered_questions(self, since: datetime, until: datetime) -> list[Unanswered]:
+        """Customer questions asked in [since, until) that search had nothing for or whose
+        answer was marked not helpful, oldest first (the most recent 20,000 of each kind)."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over the store."""
@@ -188,3 +194,7 @@ class Store(Protocol):
     """Where the service keeps everything."""
 
     def unit_of_work(self) -> UnitOfWork: ...
+
+
+# knowledge gaps: the record the method above returns (kept with it, below the classes)
+from knowledge_base.gaps import Unanswered  # noqa: E402

@@ -162,7 +162,9 @@ def weekly_counts(
 
 # knowledge gaps
 
-from knowledge_base.gaps import Unanswered  # noqa: E402 - kept with the query that needs it
+from sqlalchemy.orm import aliased  # noqa: E402 - kept with the query that needs it
+
+from knowledge_base.gaps import Unanswered  # noqa: E402
 
 # A report reads at most this many failed questions of each kind, the most recent: the
 # grouping of 10,000 takes about 2 s (BENCHMARKS.md, "Knowledge gaps").
@@ -174,8 +176,6 @@ def unanswered_questions(
 ) -> list[Unanswered]:
     """Customer questions asked in [since, until) that search had nothing for, or whose answer
     was marked not helpful (with the article of that answer), oldest first."""
-    from sqlalchemy.orm import aliased
-
     in_period = (Message.created_at >= since, Message.created_at < until)
     found: dict[int, Unanswered] = {}
     nothing = session.execute(

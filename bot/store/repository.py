@@ -470,3 +470,13 @@ class Repository:
 
     def weekly_counts(self, bounds: list[datetime]) -> dict[int, dict[str, tuple[int, int]]]:
         return weekly_counts(self.session, bounds)
+
+    # knowledge gaps
+
+    def unanswered_questions(self, since: datetime, until: datetime) -> list[Unanswered]:
+        return unanswered_questions(self.session, since, until)
+
+
+# knowledge gaps: the names the method above needs (kept with it, below the class)
+from bot.store.report_queries import unanswered_questions  # noqa: E402
+from knowledge_base.gaps import Unanswered  # noqa: E402

@@ -465,6 +465,44 @@ class FakeRepository:
                                           alone + (c.resolution == SELF_SERVICE))  # fmt: skip
         return counts
 
+    # knowledge gaps
+
+    def unanswered_questions(self, since: datetime, until: datetime) -> list[Unanswered]:
+        conversations = {c.id: c for c in self._where(Conversation)}
+        found: dict[int, Unanswered] = {}
+
+        def asked(question: Message, stage: str, tried: tuple[str, ...] = ()) -> Unanswered:
+            conversation = conversations[question.conversation_id]
+            return Unanswered(question.text, str(conversation.customer_id), stage,
+                              question.created_at, question.language, tried)  # fmt: skip
+
+        in_period = self._where(Message, lambda m: since <= m.created_at < until,
+                                role=Role.CUSTOMER)  # fmt: skip
+        for question in in_period:
+            if question.decision == Decision.NONE:
+                assert question.id is not None
+                found[question.id] = asked(question, conversations[question.conversation_id].stage)
+        questions = {m.id: m for m in in_period}
+        for rating in self._where(Feedback, helpful=False):
+            answer = self.uow.rows[Message].get(rating.message_id)
+            if answer is None or answer.role != Role.BOT:
+                continue
+            before = [m.id for m in self._where(Message, lambda m: m.id < answer.id,  # noqa: B023
+                                                conversation_id=answer.conversation_id,
+                                                role=Role.CUSTOMER)]  # fmt: skip
+            question_id = answer.reply_to_id or (before[-1] if before else None)
+            if question_id not in questions:
+                continue
+            question = questions[question_id]
+            earlier = found.get(question_id)
+            tried = earlier.articles if earlier else ()
+            if answer.article_id and answer.article_id not in tried:
+                tried = (*tried, answer.article_id)
+            stage = rating.stage or conversations[question.conversation_id].stage
+            found[question_id] = asked(question, stage, tried)
+        return [found[key] for key in sorted(found, key=lambda key: (found[key].at, key))]
+
+
 def _most(rows: list[R], field: str, limit: int) -> list[R]:
     """The first `limit` by `field`, highest first; ties in id order (SQL leaves them open)."""
     return sorted(rows, key=attrgetter(field), reverse=True)[:limit]
@@ -472,3 +510,7 @@ def _most(rows: list[R], field: str, limit: int) -> list[R]:
 
 def _unresolved(escalation: Escalation) -> bool:
     return escalation.status != RESOLVED
+
+
+# knowledge gaps: the record the method above returns (kept with it, at the end)
+from knowledge_base.gaps import Unanswered  # noqa: E402
