@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
 from slack_bolt import Ack, App, Respond
 
+from bot.charts.figures import chart_data
 from bot.service.actors import Actor
 from bot.service.errors import NotAllowedError
 from bot.service.outcomes import CustomerRef
-from bot.slack import views
+from bot.slack import summary_view, views
+from bot.slack.chart_files import chart_files
 from bot.slack.context import SlackContext, now
 
+log = logging.getLogger(__name__)
+
 LIFECYCLE_USAGE = """*Usage:* `/lifecycle <command>`
-• `summary [today|7d|30d]`: conversations, self-service, escalations, satisfaction per stage
+• `summary [today|7d|30d]`: per stage conversations, self-service, escalations, agents'
+  times and satisfaction, with charts
 • `stage <stage>`: open conversations in a stage
 • `customer @user`: a customer's stage history and scores
 • `stuck`: waiting and escalated purchase-stage customers
@@ -22,6 +28,7 @@ LIFECYCLE_USAGE = """*Usage:* `/lifecycle <command>`
 • `help`: this message"""
 KB_USAGE = "*Usage:* `/kb <question>`: the articles a customer would get, with agent notes."
 PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30)}
+PERIOD_NAMES = {"today": "today", "7d": "last 7 days", "30d": "last 30 days"}
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
 
@@ -48,7 +55,13 @@ def register(app: App, ctx: SlackContext) -> None:
         actor = ctx.directory.actor(command["user_id"])
         text, blocks = lifecycle(ctx, actor, (command.get("text") or "").split(),
                                  command.get("team_id") or "")  # fmt: skip
-        respond(text=text, blocks=blocks, response_type="ephemeral")
+        sent = respond(text=text, blocks=blocks, response_type="ephemeral")
+        if sent.status_code != 200 and any(block["type"] == "image" for block in blocks):
+            # Slack can refuse a chart it has not finished processing: the text still goes.
+            log.warning("Slack refused the summary with its chart (%s): %s", sent.status_code,
+                        sent.body)  # fmt: skip
+            respond(text=text, blocks=[b for b in blocks if b["type"] != "image"],
+                    response_type="ephemeral")  # fmt: skip
 
 
 def lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> tuple[str, list]:
@@ -72,7 +85,7 @@ def _lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> 
             since = at - PERIODS[label]
         else:
             return views.plain(LIFECYCLE_USAGE)
-        return views.summary(ctx.reports.summary(actor, since, at), label)
+        return _summary(ctx, actor, label, since, at)
     if verb == "stage" and len(args) == 1:
         if args[0] not in model:
             return views.plain(f"Unknown stage `{args[0]}`. Stages: {', '.join(model.ids)}")
@@ -99,3 +112,13 @@ def _lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> 
 def _user(word: str) -> str | None:
     match = MENTION.match(word)
     return (match.group(1) or match.group(2)) if match else None
+
+
+def _summary(
+    ctx: SlackContext, actor: Actor, label: str, since: datetime, at: datetime
+) -> tuple[str, list]:
+    """The summary for [since, at) with the chart (drawn and uploaded only if it changed) and
+    the 8-week trend in it; the text alone where charts cannot be drawn."""
+    report = ctx.reports.summary(actor, since, at)
+    data = chart_data(report, ctx.reports.trend(actor, at), PERIOD_NAMES[label])
+    return summary_view.summary(report, label, chart_files(ctx.client).chart(label, data))
