@@ -74,13 +74,16 @@ class _Graph:
     every text is its own neighbour."""
 
     def __init__(self, n: int, rows: np.ndarray, cols: np.ndarray) -> None:
-        own = np.arange(n)
-        rows, cols = np.concatenate([rows, own]), np.concatenate([cols, own])
-        order = np.lexsort((cols, rows))
-        pairs = np.stack([rows[order], cols[order]])
-        keep = np.ones(pairs.shape[1], dtype=bool)
-        keep[1:] = np.any(pairs[:, 1:] != pairs[:, :-1], axis=0)  # each pair once
-        self.rows, self.cols = pairs[0][keep], pairs[1][keep]
+        # Blocks of rows come in order and np.nonzero lists each block row by row, so the pairs
+        # are sorted already; only a row missing itself (a zero vector) needs adding and a sort.
+        present = np.zeros(n, dtype=bool)
+        present[rows[rows == cols]] = True
+        if not present.all():
+            missing = np.flatnonzero(~present)
+            rows, cols = np.concatenate([rows, missing]), np.concatenate([cols, missing])
+            order = np.lexsort((cols, rows))
+            rows, cols = rows[order], cols[order]
+        self.rows, self.cols = rows, cols
         self.starts = np.searchsorted(self.rows, np.arange(n + 1))
 
     def of(self, index: int) -> np.ndarray:
@@ -111,9 +114,11 @@ def _compact(labels: np.ndarray) -> np.ndarray:
 
 
 def _centroids(unit: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    sums = np.zeros((int(labels.max()) + 1, unit.shape[1]), dtype=np.float32)
-    np.add.at(sums, labels, unit * weights[:, None].astype(np.float32))
-    return _unit(sums)
+    """Each group's weighted mean direction, by label (labels are 0..k-1, all used)."""
+    order = np.argsort(labels, kind="stable")
+    starts = np.searchsorted(labels[order], np.arange(int(labels.max()) + 1))
+    weighted = unit[order] * weights[order, None].astype(np.float32)
+    return _unit(np.add.reduceat(weighted, starts, axis=0))
 
 
 def _best_per_row(rows: np.ndarray, groups: np.ndarray, sims: np.ndarray) -> tuple[
@@ -134,12 +139,14 @@ def _merge(graph: _Graph, labels: np.ndarray, centroids: np.ndarray,
     across = a < b
     if not across.any():
         return labels
-    pairs = np.unique(np.stack([a[across], b[across]], axis=1), axis=0)
+    k = len(centroids)
+    keys = np.unique(a[across] * k + b[across])
+    pairs = np.stack([keys // k, keys % k], axis=1)
     sims = np.einsum("ij,ij->i", centroids[pairs[:, 0]], centroids[pairs[:, 1]])
     close = sims >= threshold
     pairs, sims = pairs[close], sims[close]
-    target = np.arange(len(centroids))
-    taken = np.zeros(len(centroids), dtype=bool)
+    target = np.arange(k)
+    taken = np.zeros(k, dtype=bool)
     for i in np.lexsort((pairs[:, 1], pairs[:, 0], -sims)):
         first, second = pairs[i]
         if not taken[first] and not taken[second]:
