@@ -7,7 +7,8 @@ methods and arguments Slack added since are listed below by hand, each from Slac
 reference today. The scopes the app holds come from the repository's ``manifest.yml``
 (``oauth_config.scopes.bot``), as a workspace would grant them on install.
 
-``SLACK_API_SPECS`` (a folder) overrides where the spec is read from.
+``SUPPORTBOT_SLACK_SPECS`` (a folder) overrides where the spec is read from (not a SLACK_*
+name: tests/conftest.py clears those so a developer's tokens never reach a test).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.scenario import block_kit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_FILE = "slack_web_openapi_v2_without_examples.json"
+SPECS_ENV = "SUPPORTBOT_SLACK_SPECS"
 
 # Methods newer than the spec: (arguments, required, scopes), from Slack's method reference.
 NEWER_METHODS: dict[str, tuple[set[str], set[str], tuple[str, ...]]] = {
@@ -111,8 +113,9 @@ class Problem:
 
 
 def specs_dir() -> Path:
-    """Where Slack's published specs are: $SLACK_API_SPECS, else ../shared beside the repo."""
-    return Path(os.environ.get("SLACK_API_SPECS") or REPO_ROOT.parent / "shared/slack-api-specs")
+    """Where Slack's published specs are: $SUPPORTBOT_SLACK_SPECS, else ../shared by the repo."""
+    default = REPO_ROOT.parent / "shared" / "slack-api-specs"
+    return Path(os.environ.get(SPECS_ENV) or default)
 
 
 @cache
@@ -123,8 +126,8 @@ def methods() -> dict[str, MethodRule]:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RuntimeError(
-            f"the strict fake Slack needs Slack's Web API spec at {path}; set SLACK_API_SPECS "
-            "to the folder holding slack_web_openapi_v2_without_examples.json"
+            f"the strict fake Slack needs Slack's Web API spec at {path}; set {SPECS_ENV} "
+            f"to the folder holding {SPEC_FILE}"
         ) from None
     rules: dict[str, MethodRule] = {}
     for route, operations in spec["paths"].items():

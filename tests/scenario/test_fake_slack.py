@@ -15,7 +15,7 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
@@ -413,20 +413,17 @@ def test_message_text_and_fallback_rules() -> None:
 
 
 @given(st.integers(min_value=1, max_value=3100))
-@settings(max_examples=40, deadline=None)
 def test_section_text_is_refused_exactly_past_3000(length: int) -> None:
     refused = _errors("chat.postMessage", _post([_section("x" * length)])) != []
     assert refused == (length > 3000)
 
 
 @given(st.integers(min_value=1, max_value=120), st.sampled_from([MESSAGE_BLOCKS, VIEW_BLOCKS]))
-@settings(max_examples=40, deadline=None)
 def test_block_count_is_refused_exactly_past_the_surface_limit(count: int, most: int) -> None:
     assert (block_problems([{"type": "divider"}] * count, most) != []) == (count > most)
 
 
 @given(st.text(min_size=1, max_size=90))
-@settings(max_examples=40, deadline=None)
 def test_button_text_is_refused_exactly_past_75(text: str) -> None:
     assert (block_problems([_actions(_button(text))]) != []) == (len(text) > 75)
 
