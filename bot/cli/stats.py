@@ -13,6 +13,7 @@ from bot.bootstrap import build_services
 from bot.charts.figures import CHARTS_HINT
 from bot.charts.html_report import minutes, percent, report_with_charts
 from bot.cli.durations import duration_argument
+from bot.cli.errors import CommandError
 from bot.config import Settings
 from bot.service.actors import Actor
 from lifecycle.summary import Summary
@@ -50,7 +51,11 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.html:
         trend = services.reports.trend(OPERATOR, until)
         page, charted = report_with_charts(summary, trend, f"last {_label(period)}")
-        args.html.write_text(page, encoding="utf-8")
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as failed:
+            raise CommandError(f"--html: cannot write {args.html}: "
+                               f"{failed.strerror or failed}") from None  # fmt: skip
         # On stderr, so that --json output stays one JSON document.
         print(f"Report written to {args.html}" + ("" if charted else f" without charts. "
               f"{CHARTS_HINT}"), file=sys.stderr)  # fmt: skip

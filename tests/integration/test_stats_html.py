@@ -49,3 +49,10 @@ def test_without_the_charts_extra_the_report_has_the_tables_and_says_so(tmp_path
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<img" not in page and "supportbot[charts]" in page
     assert re.search(r"<tr><td>\w+</td><td>2</td><td>1</td><td>50%</td><td>1</td>", page)
+
+
+def test_stats_html_into_a_missing_folder_fails_with_one_line(tmp_path: Path) -> None:
+    result = run(["stats", "--html", "no/such/folder/r.html"], tmp_path)
+    assert result.returncode == 1
+    assert "supportbot: --html: cannot write no/such/folder/r.html: No such file" in result.stderr
+    assert "Traceback" not in result.stderr
