@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from math import comb
 from pathlib import Path
 
@@ -52,6 +53,7 @@ from knowledge_base.gaps import (  # noqa: E402
     MEANING_THRESHOLD,
     WORDS_THRESHOLD,
     GapFinder,
+    Unanswered,
     load_background,
 )
 from knowledge_base.semantic import memo_for  # noqa: E402
@@ -344,13 +346,9 @@ def speed(data: Path, size: int, words_size: int, cold: int) -> None:
         labels, _ = finder.group(texts, languages)
         print(f"grouping {size} (centring + neighbours + greedy + refinement), 3 runs: "
               f"{', '.join(f'{t:.2f}' for t in timings)} s; {labels.max() + 1} gaps")  # fmt: skip
-        from knowledge_base.gaps import Unanswered  # the whole report, summaries included
-
-        at = time.time()
-        from datetime import UTC, datetime
-
-        asked = [Unanswered(text, f"U{i % 3000}", "purchase", datetime.fromtimestamp(at, UTC),
-                            language) for i, (text, language) in enumerate(questions)]  # fmt: skip
+        now = datetime.now(UTC)  # the whole report, summaries included
+        asked = [Unanswered(text, f"U{i % 3000}", "purchase", now, language)
+                 for i, (text, language) in enumerate(questions)]  # fmt: skip
         report = _time(lambda: finder.find(asked))
         print(f"whole report (find: dedup, grouping, summaries) for {size}: {report:.2f} s")
 

@@ -218,11 +218,6 @@ def content_words(text: str) -> str:
     return " ".join(kept) if kept else folded
 
 
-def word_similarity(a: str, b: str) -> float:
-    """How alike two texts are in words, 0..1: the token-set ratio of their content words."""
-    return fuzz.token_set_ratio(content_words(a), content_words(b)) / 100
-
-
 def group_words(
     texts: Sequence[str],
     threshold: float,

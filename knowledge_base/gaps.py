@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from rapidfuzz import fuzz, process
 
 from knowledge_base.clustering import (
     center,
     content_words,
     group_vectors,
     group_words,
-    word_similarity,
 )
 from knowledge_base.embedding import Kind
 from knowledge_base.semantic import VectorMemo
@@ -177,12 +177,11 @@ class GapFinder:
             centrality = vectors[members] @ centroid
         else:
             asked = sorted(members, key=lambda m: (-weights[m], m))[:CENTRAL_CHOICES]
-            words = {m: content_words(texts[m]) for m in asked}
-            centrality = np.array([
-                sum(word_similarity(words[m], words[o]) * weights[o] for o in asked if o != m)
-                if m in words else -1.0
-                for m in members
-            ])  # fmt: skip
+            words = [content_words(texts[m]) for m in asked]
+            alike = process.cdist(words, words, scorer=fuzz.token_set_ratio, workers=1)
+            np.fill_diagonal(alike, 0)
+            score = dict(zip(asked, alike @ np.asarray([weights[m] for m in asked]), strict=True))
+            centrality = np.array([score.get(m, -1.0) for m in members])
         ranked = sorted(range(len(members)),
                         key=lambda i: (-round(float(centrality[i]), 6), -weights[members[i]],
                                        members[i]))  # fmt: skip
