@@ -95,7 +95,9 @@ class ChartFiles:
     def forget(self, period: str) -> None:
         """Drop the period's file (Slack refused to show it): the next view uploads anew."""
         with self._lock:
-            self._latest.pop(period, None)
+            refused = self._latest.pop(period, None)
+            if refused is not None:
+                self._retire(refused.file_id)
 
     def _retire(self, file_id: str) -> None:
         self._superseded.append(file_id)

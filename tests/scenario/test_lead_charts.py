@@ -4,6 +4,7 @@ on the Home tab and with `/lifecycle summary`; the text summary alone without ma
 from __future__ import annotations
 
 import sys
+import time
 
 import pytest
 
@@ -86,3 +87,33 @@ def test_without_matplotlib_the_home_and_the_summary_are_text_alone(
     assert images(response.params["blocks"]) == []
     assert "Lifecycle summary" in response.params["text"]
     assert not [c for c in run.fake.calls if c.method.startswith("files.")]
+
+
+def test_a_chart_slack_refuses_leaves_the_home_tab_with_the_text(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.slack import summary_view
+
+    real = summary_view.image_block
+
+    def without_alt_text(chart):  # noqa: ANN001, ANN202 - an image block Slack refuses
+        return {k: v for k, v in real(chart).items() if k != "alt_text"}
+
+    monkeypatch.setattr(summary_view, "image_block", without_alt_text)
+    run = running
+    a_customer_asks(run)
+    run.slack.send_event(app_home_opened_event(LEAD))
+    # Not wait_for: it fails on the refused call, which is this test's point.
+    deadline = time.monotonic() + 20
+    while len(run.fake.calls_to("views.publish")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    refused, published = run.fake.calls_to("views.publish")
+    assert [(v.method, v.error) for v in run.fake.take_violations()] == [
+        ("views.publish", "invalid_blocks")]  # fmt: skip
+    assert images(refused.params["view"]["blocks"])
+    assert not images(published.params["view"]["blocks"])
+    assert "Lifecycle summary" in str(published.params["view"])
+    # The refused file is forgotten: the next view uploads the chart again.
+    monkeypatch.setattr(summary_view, "image_block", real)
+    open_home(run, 3)
+    assert len(run.fake.calls_to("files.completeUploadExternal")) == 2
