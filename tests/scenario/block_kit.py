@@ -135,6 +135,21 @@ def _action_ids(block: dict[str, Any]) -> Iterator[str]:
             yield element["action_id"]
 
 
+def slack_file_ids(blocks: Any) -> list[str]:
+    """The ids of Slack files the blocks show (image blocks and image elements)."""
+    found = []
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, dict):
+            continue
+        images = [block, block.get("accessory"), *(block.get("elements") or [])]
+        for image in images:
+            if isinstance(image, dict) and image.get("type") == "image":
+                ref = image.get("slack_file")
+                if isinstance(ref, dict) and isinstance(ref.get("id"), str):
+                    found.append(ref["id"])
+    return found
+
+
 def block_problems(blocks: Any, most: int = MESSAGE_BLOCKS) -> list[str]:
     """What Slack would reject in a list of blocks (`most`: 50 for messages, 100 for views)."""
     if not isinstance(blocks, list):

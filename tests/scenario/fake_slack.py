@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.scenario import slack_contract
+from tests.scenario import block_kit, slack_contract
 from tests.scenario.fake_slack_files import FakeFiles
 from tests.scenario.fake_slack_http import (
     Handler,
@@ -351,7 +351,7 @@ class FakeSlack:
         for key in _JSON_STRING_PARAMS & params.keys():
             params[key] = maybe_json(params[key])
         self._record(Call(method, params, token, arrived, split.path))
-        problems = slack_contract.check_call(method, params, self.scopes) if self.strict else []
+        problems = self._problems(method, params) if self.strict else []
         for problem in problems:
             self.violation(method, problem.detail, params, problem.error)
         self._delay()
@@ -378,6 +378,17 @@ class FakeSlack:
             handler.reply(200, self._refusal(refused[0]))
             return
         handler.reply(200, self.workspace.answer(method, params))
+
+    def _problems(self, method: str, params: dict[str, Any]) -> list[slack_contract.Problem]:
+        """What Slack would refuse in this call, including images of files it does not have."""
+        problems = slack_contract.check_call(method, params, self.scopes)
+        view = params.get("view")
+        blocks = view.get("blocks") if isinstance(view, dict) else params.get("blocks")
+        for file_id in block_kit.slack_file_ids(blocks):
+            if not self.files.known(file_id):
+                detail = f"an image shows slack_file {file_id!r}, which Slack does not have"
+                problems.append(slack_contract.Problem("invalid_blocks", detail))
+        return problems
 
     def _refusal(self, problem: slack_contract.Problem) -> dict[str, Any]:
         """Slack's error body; missing_scope says what was needed and what the token has."""

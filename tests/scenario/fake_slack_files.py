@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 SIGN_IN_PAGE = b"<!DOCTYPE html><html><head><title>Sign in | Slack</title></head></html>"
 FILE_METHODS = frozenset(
-    {"files.getUploadURLExternal", "files.completeUploadExternal", "files.info"}
+    {"files.getUploadURLExternal", "files.completeUploadExternal", "files.info", "files.delete"}
 )
 
 
@@ -77,9 +77,19 @@ class FakeFiles:
             return self._complete(p)
         with self._lock:
             file = self.files.get(str(p.get("file", "")))
+            if file is not None and method == "files.delete":
+                del self.files[file["id"]]
+                self.content.pop(file["id"], None)
         if file is None:
             return {"ok": False, "error": "file_not_found"}
+        if method == "files.delete":
+            return {"ok": True}
         return {"ok": True, "file": file, "comments": [], "response_metadata": {"next_cursor": ""}}
+
+    def known(self, file_id: str) -> bool:
+        """Whether Slack has this file (uploaded and completed, or shared by a user)."""
+        with self._lock:
+            return file_id in self.files
 
     def _upload_url(self, p: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -40,8 +40,8 @@ NEWER_METHODS: dict[str, tuple[set[str], set[str], tuple[str, ...]]] = {
     ),
 }  # fmt: skip
 
-# Arguments Slack documents today that the 2020 spec lacks (message metadata came in 2022,
-# markdown_text in 2025; chat.update took file_ids and reply_broadcast later too).
+# Arguments Slack documents today that the 2020 spec lacks (message metadata, markdown_text,
+# chat.update's file_ids and reply_broadcast, views' interactivity_pointer all came later).
 NEWER_ARGUMENTS: dict[str, set[str]] = {
     "chat.postMessage": {"metadata", "markdown_text"},
     "chat.postEphemeral": {"markdown_text"},

@@ -522,15 +522,23 @@ def test_an_invalid_call_is_answered_as_slack_does_and_fails_the_test(
     assert fake.violations == []  # reported once
 
 
+@pytest.fixture
+def narrow() -> Iterator[tuple[FakeSlack, WebClient]]:
+    """A fake whose token holds two scopes only, whatever the manifest grants."""
+    with FakeSlack(scopes=frozenset({"chat:write", "users:read"})) as server:
+        yield server, WebClient(token=TOKEN, base_url=server.base_url, timeout=5)
+
+
 def test_missing_scope_says_what_was_needed_and_provided(
-    fake: FakeSlack, client: WebClient
+    narrow: tuple[FakeSlack, WebClient],
 ) -> None:
+    fake, client = narrow
     with pytest.raises(SlackApiError) as err:
         client.reactions_add(channel="C1", timestamp="1.2", name="eyes")
 
     assert err.value.response["error"] == "missing_scope"
     assert err.value.response["needed"] == "reactions:write"
-    assert "chat:write" in err.value.response["provided"].split(",")
+    assert err.value.response["provided"] == "chat:write,users:read"
     assert [v.error for v in fake.take_violations()] == ["missing_scope"]
 
 
@@ -675,7 +683,8 @@ def test_a_shared_file_downloads_with_the_bot_token_only(full: tuple[FakeSlack, 
     assert client.files_info(file=file["id"])["file"]["title"] == "The error"
 
 
-def test_a_download_needs_the_files_read_scope(fake: FakeSlack) -> None:
+def test_a_download_needs_the_files_read_scope(narrow: tuple[FakeSlack, WebClient]) -> None:
+    fake, _ = narrow
     file = fake.add_file("UCUSTOMER", "a.txt", b"hello")
 
     request = Request(file["url_private"], headers={"Authorization": f"Bearer {TOKEN}"})
@@ -696,3 +705,20 @@ def test_views_open_push_and_update(full: tuple[FakeSlack, WebClient]) -> None:
     with pytest.raises(SlackApiError, match="invalid_arguments"):
         client.api_call("views.open", json={"view": _modal()})
     assert [v.detail for v in fake.take_violations()] == ["missing required trigger_id"]
+
+
+def test_an_image_of_a_file_slack_does_not_have_is_refused(
+    full: tuple[FakeSlack, WebClient],
+) -> None:
+    fake, client = full
+    file = fake.add_file("UBOT", "chart.png", b"\x89PNG")
+    image = {"type": "image", "slack_file": {"id": file["id"]}, "alt_text": "chart"}
+    home = {"type": "home", "blocks": [image]}
+
+    assert client.views_publish(user_id="U1", view=home)["ok"] is True
+    assert client.files_delete(file=file["id"])["ok"] is True
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        client.views_publish(user_id="U1", view=home)
+    assert "slack_file" in fake.take_violations()[0].detail
+    with pytest.raises(SlackApiError, match="file_not_found"):
+        client.files_delete(file=file["id"])
