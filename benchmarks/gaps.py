@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import subprocess
@@ -289,6 +290,13 @@ def _time(run) -> float:  # noqa: ANN001
     return time.perf_counter() - start
 
 
+def _times(run) -> tuple[float, float]:  # noqa: ANN001
+    """Wall time and this process's CPU time: on a shared machine the second says more."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def warm(cache: Path, size: int, data: Path) -> None:
     """In a new process: read the vectors of the synthetic questions from the cache file."""
     questions = synthetic(read(data), size)
@@ -340,17 +348,18 @@ def speed(data: Path, size: int, words_size: int, cold: int) -> None:
         print(f"embedding warm (new process, model load + vector file): {warm_seconds:.2f} s")
         vectors_ready = _time(lambda: finder.embed(texts))
         print(f"vectors again in the same process (memo): {vectors_ready:.2f} s")
-        timings = []
-        for _ in range(3):
-            timings.append(_time(lambda: finder.group(texts, languages)))
+        timings = [_times(lambda: finder.group(texts, languages)) for _ in range(3)]
         labels, _ = finder.group(texts, languages)
-        print(f"grouping {size} (centring + neighbours + greedy + refinement), 3 runs: "
-              f"{', '.join(f'{t:.2f}' for t in timings)} s; {labels.max() + 1} gaps")  # fmt: skip
+        print(f"grouping {size} (centring + neighbours + greedy + refinement), 3 runs, wall "
+              f"(CPU): {', '.join(f'{w:.2f} ({c:.2f})' for w, c in timings)} s; "
+              f"{labels.max() + 1} gaps")  # fmt: skip
         now = datetime.now(UTC)  # the whole report, summaries included
         asked = [Unanswered(text, f"U{i % 3000}", "purchase", now, language)
                  for i, (text, language) in enumerate(questions)]  # fmt: skip
-        report = _time(lambda: finder.find(asked))
-        print(f"whole report (find: dedup, grouping, summaries) for {size}: {report:.2f} s")
+        wall, cpu = _times(lambda: finder.find(asked))
+        print(f"whole report (find: dedup, grouping, summaries) for {size}: {wall:.2f} s "
+              f"(CPU {cpu:.2f} s)")  # fmt: skip
+        print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
