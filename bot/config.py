@@ -30,6 +30,19 @@ class SettingsError(ValueError):
     """A setting has a value the app cannot use; the message names the setting."""
 
 
+ROUTE_KINDS = ("stage", "language", "channel")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Escalation cards whose `kind` (stage, language or customer channel) is `value` go to
+    the triage `channel`."""
+
+    kind: str
+    value: str
+    channel: str
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every deployment setting, with its default, in one place."""
@@ -47,6 +60,8 @@ class Settings:
     slack_api_base_url: str = SLACK_API
     support_agent_channel: str = ""
     support_customer_channels: tuple[str, ...] = ()
+    # Where cards go, first match wins; the rest go to support_agent_channel.
+    triage_routes: tuple[Route, ...] = ()
     support_agents: tuple[str, ...] = ()
     support_leads: tuple[str, ...] = ()
     escalation_reminder_minutes: float = 10.0
@@ -57,6 +72,12 @@ class Settings:
     # Meaning-based search (knowledge_base/embedding.py): auto, e5, use or off.
     semantic_model: str = "auto"
     embedding_threads: int = 1
+    @property
+    def triage_channels(self) -> tuple[str, ...]:
+        """Every channel cards are posted in: agents reply in their threads."""
+        routed = (route.channel for route in self.triage_routes)
+        return tuple(dict.fromkeys(c for c in (self.support_agent_channel, *routed) if c))
+
     # A company's own calibration (`supportbot kb calibrate`); None keeps the search's defaults.
     answer_score: float | None = None
     answer_margin: float | None = None
@@ -128,6 +149,7 @@ def load_settings(
             CHANNEL_ID,
             "channel ids",
         ),
+        triage_routes=_routes(get("TRIAGE_ROUTES")),
         support_agents=_ids(
             "SUPPORT_AGENTS", get("SUPPORT_AGENTS"), PERSON_OR_GROUP_ID, "user or user-group ids"
         ),
@@ -215,6 +237,37 @@ def _ids(name: str, raw: str | None, pattern: re.Pattern[str], what: str) -> tup
             f"got {', '.join(repr(w) for w in wrong)}"
         )
     return values
+
+
+def _routes(raw: str | None) -> tuple[Route, ...]:
+    """TRIAGE_ROUTES: comma-separated `kind:value=CHANNEL` rules, e.g.
+    `stage:purchase=C0SALES, language:de=C0DACH, channel:C0VIP=C0KEYACCOUNTS`."""
+    routes = []
+    for part in (raw or "").split(","):
+        rule = part.strip()
+        if not rule:
+            continue
+        condition, sep, channel = rule.partition("=")
+        kind, colon, value = condition.strip().partition(":")
+        kind, value, channel = kind.strip().lower(), value.strip(), channel.strip()
+        problem = None
+        if not sep or not colon or not value:
+            problem = "expected kind:value=CHANNEL"
+        elif kind not in ROUTE_KINDS:
+            problem = f"the kind must be one of {', '.join(ROUTE_KINDS)}"
+        elif not CHANNEL_ID.match(channel):
+            problem = "the target must be a channel id such as C0123ABCD"
+        elif kind == "language" and value not in SUPPORTED_LOCALES:
+            problem = f"the language must be one of {', '.join(SUPPORTED_LOCALES)}"
+        elif kind == "channel" and not CHANNEL_ID.match(value):
+            problem = "a customer channel must be a channel id such as C0123ABCD"
+        if problem:
+            raise SettingsError(
+                f"TRIAGE_ROUTES: {problem}, got {rule!r} (for example "
+                "stage:purchase=C0SALES, language:de=C0DACH)"
+            )
+        routes.append(Route(kind, value, channel))
+    return tuple(routes)
 
 
 def _number(name: str, raw: str | None, default: float) -> float:

@@ -11,18 +11,19 @@ from datetime import datetime
 
 from bot.service.actors import Actor, require_lead, require_staff
 from bot.service.conversations import CONVERSATION_IDLE, Conversations
-from bot.service.errors import UnknownStageError
-from bot.service.escalating import Escalator, SoFar
+from bot.service.errors import NotAllowedError, NotFoundError, UnknownStageError
+from bot.service.escalating import Escalator, SoFar, info_of
 from bot.service.knowledge import KnowledgeHolder
 from bot.service.outcomes import CustomerRef, History, Reply, TimerEvent
 from bot.service.phrasebook import answer_text, say
 from bot.service.ports import Store, UnitOfWork
-from bot.service.records import Conversation, Feedback
+from bot.service.records import Conversation, Escalation, Feedback
 from bot.service.redaction import clean_incoming
 from bot.service.staging import StageKeeper
 from bot.service.vocabulary import (
     ConversationStatus,
     Decision,
+    EscalationStatus,
     Phrase,
     Resolution,
     Role,
@@ -303,6 +304,62 @@ class Desk:
             escalation, _ = self.escalator.act_on(uow, conversation, assessment, at)
             reply = steps.reply(uow, conversation, Decision.HANDOVER,
                                 say(Phrase.HANDOVER, language), language, escalation=escalation,
+                                at=at)  # fmt: skip
+            uow.commit()
+            return reply
+
+    def escalate_by_hand(
+        self,
+        by: Actor,
+        *,
+        at: datetime,
+        channel: str,
+        thread_ts: str,
+        customer: CustomerRef | None = None,
+        slack_ts: str = "",
+        text: str = "",
+        reason: str,
+    ) -> Reply:
+        """Someone used *Escalate to support* on a message: a person is called into the
+        conversation of that thread. `customer` is the message's author when a customer
+        wrote it (None when staff or the app did: the thread's conversation is meant). Staff
+        may escalate any customer's message; a customer only their own."""
+        if not by.is_staff and (customer is None or customer.user_id != by.user_id):
+            raise NotAllowedError("Only support agents, or the customer who wrote it, can "
+                                  "escalate a message.")  # fmt: skip
+        steps = self.conversations
+        with self.store.unit_of_work() as uow:
+            if customer is None:
+                conversation = uow.repo.conversation_in_thread(channel, thread_ts)
+                if conversation is None:
+                    raise NotFoundError("There is no customer conversation in this thread.")
+                found = uow.repo.customer_by_id(conversation.customer_id)
+                assert found is not None
+                person = found
+            else:
+                person = steps.customer(uow, customer, at, None)
+                conversation, _ = steps.find_or_start(uow, person, channel, thread_ts, at)
+                if text and uow.repo.customer_message_by_ts(channel, slack_ts) is None:
+                    # The flagged message is what the agent must read first.
+                    steps.add_message(uow, conversation, Role.CUSTOMER, clean_incoming(text), at,
+                                      slack_ts=slack_ts or None)  # fmt: skip
+            assert conversation.id is not None
+            language = person.locale or self.default_locale
+            existing = uow.repo.open_escalation(conversation.id)
+            if existing is not None:
+                raise NotAllowedError(f"A person is already called in: escalation "
+                                      f"#{existing.id}.")  # fmt: skip
+            escalation, new = uow.repo.add_escalation(Escalation(
+                conversation_id=conversation.id, stage=conversation.stage, signals=[],
+                reasons=[reason], score=0.0, status=EscalationStatus.OPEN, created_at=at,
+            ))  # fmt: skip
+            if not new:  # another worker escalated it a moment ago
+                raise NotAllowedError(f"A person is already called in: escalation "
+                                      f"#{escalation.id}.")  # fmt: skip
+            conversation.status = ConversationStatus.ESCALATED
+            info = info_of(escalation, new=True)
+            reply = steps.reply(uow, conversation, Decision.HANDOVER,
+                                say(Phrase.HANDOVER, language), language, escalation=info,
                                 at=at)  # fmt: skip
             uow.commit()
             return reply

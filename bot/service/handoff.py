@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from bot.service.actors import Actor, require_staff
 from bot.service.errors import NotAllowedError, NotFoundError
 from bot.service.knowledge import KnowledgeHolder
-from bot.service.outcomes import Card, ClaimResult, Relay
+from bot.service.outcomes import Card, ClaimResult, CustomerRef, Edit, Relay
 from bot.service.ports import Store, UnitOfWork
-from bot.service.records import Conversation, Escalation, Message
+from bot.service.records import Conversation, Escalation, Message, Satisfaction
 from bot.service.redaction import MAX_AGENT_TEXT, clean_incoming
 from bot.service.vocabulary import (
     ConversationStatus,
@@ -25,6 +25,9 @@ from bot.service.vocabulary import (
 from lifecycle import StageModel
 
 RECENT_MESSAGES = 6
+# What a deleted message's stored text becomes: the words go, the turn stays.
+DELETED_BY_CUSTOMER = "(the customer deleted this message)"
+DELETED_BY_AGENT = "(the agent deleted this message)"
 
 
 class Handoff:
@@ -73,8 +76,54 @@ class Handoff:
             uow.commit()
             return card
 
+    def unclaim(self, escalation_id: int, actor: Actor, at: datetime) -> Card:
+        """Give the conversation back to the queue (its agent or a lead): open again, the app
+        still quiet, the card asking for a person."""
+        return self._hand_over(escalation_id, actor, None, at)
+
+    def reassign(self, escalation_id: int, actor: Actor, to: Actor, at: datetime) -> Card:
+        """Pass the conversation to another agent (its agent or a lead may)."""
+        if not (to.is_agent or to.is_lead):
+            raise NotAllowedError(f"<@{to.user_id}> is not a support agent.")
+        return self._hand_over(escalation_id, actor, to.user_id, at)
+
+    def _hand_over(self, escalation_id: int, actor: Actor, to: str | None, at: datetime) -> Card:
+        with self.store.unit_of_work() as uow:
+            escalation = self._escalation(uow, escalation_id)
+            if escalation.status != EscalationStatus.CLAIMED or not escalation.assigned_agent:
+                raise NotAllowedError("Nobody has this conversation: claim it first.")
+            self._check_holder(escalation, actor)
+            holder = escalation.assigned_agent
+            won, escalation = uow.repo.hand_over(escalation_id, holder, to, at)
+            if not won:
+                raise NotAllowedError("It changed hands meanwhile; look at the card again.")
+            if to is None:
+                self._conversation(uow, escalation).status = ConversationStatus.ESCALATED
+            card = self._card(uow, escalation)
+            uow.commit()
+            return card
+
+    def rate(self, who: CustomerRef, escalation_id: int, satisfied: bool, at: datetime) -> bool:
+        """The customer's verdict on a resolved escalation: theirs only, once (a second tap
+        keeps the first). Returns whether it was recorded now."""
+        with self.store.unit_of_work() as uow:
+            escalation = uow.repo.escalation(escalation_id)
+            if escalation is None or escalation.status != EscalationStatus.RESOLVED:
+                raise NotFoundError("There is nothing to rate here.")
+            conversation = self._conversation(uow, escalation)
+            customer = uow.repo.customer_by_id(conversation.customer_id)
+            if customer is None or customer.user_id != who.user_id:
+                raise NotAllowedError("Only the customer of this conversation can rate it.")
+            assert escalation.id is not None and conversation.id is not None
+            _, ours = uow.repo.add_satisfaction(Satisfaction(
+                escalation.id, conversation.id, satisfied, escalation.stage, at
+            ))  # fmt: skip
+            uow.commit()
+            return ours
+
     def agent_message(
-        self, channel: str, thread_ts: str, author: str, text: str, at: datetime
+        self, channel: str, thread_ts: str, author: str, text: str, at: datetime,
+        slack_ts: str | None = None,
     ) -> Relay | None:
         """A reply in a card's thread: the assigned agent's goes to the customer (returned),
         anyone else's stays an internal note (None)."""
@@ -88,10 +137,11 @@ class Handoff:
                 return None
             conversation = self._conversation(uow, escalation)
             text = clean_incoming(text, MAX_AGENT_TEXT)  # an agent may paste a card number too
-            stored = self._store_agent_message(uow, conversation, text, at)
+            stored = self._store_agent_message(uow, conversation, text, at, slack_ts=slack_ts)
             uow.commit()
             assert stored.id is not None
-            return Relay(conversation.channel, conversation.thread_ts, text, author, stored.id)
+            return Relay(conversation.channel, conversation.thread_ts, text, author, stored.id,
+                         escalation_id=escalation.id)  # fmt: skip
 
     def staff_reply(
         self, channel: str, thread_ts: str, actor: Actor, text: str, at: datetime
@@ -165,8 +215,64 @@ class Handoff:
             assert stored.id is not None
             return Relay(
                 conversation.channel, conversation.thread_ts, article.answer, actor.user_id,
-                stored.id, article,
+                stored.id, article, escalation.id,
             )  # fmt: skip
+
+    def customer_edited(self, channel: str, ts: str, text: str | None) -> Edit | None:
+        """A customer edited (or, text None, deleted) a message: kept as it now reads, and
+        its copy in the card's thread follows while a person is on the conversation."""
+        with self.store.unit_of_work() as uow:
+            found = uow.repo.customer_message_by_ts(channel, ts)
+            if found is None:
+                return None
+            message, conversation = found
+            new = clean_incoming(text) if text is not None else None
+            if new == message.text:
+                return None  # Slack also sends "changed" for unfurled links
+            assert conversation.id is not None
+            message.text = new if new is not None else DELETED_BY_CUSTOMER
+            escalation = uow.repo.open_escalation(conversation.id)
+            reply = uow.repo.reply_to(message)
+            customer = uow.repo.customer_by_id(conversation.customer_id)
+            uow.commit()
+            if escalation is None or escalation.id is None or customer is None:
+                return None
+            relayed = reply is not None and reply.decision == Decision.RELAYED
+            return Edit(escalation.id, customer.user_id, customer.user_id, new,
+                        f"to-agents:{reply.id}" if relayed and reply else None,
+                        to_customer=False, language=customer.locale)  # fmt: skip
+
+    def agent_edited(
+        self, channel: str, thread_ts: str, ts: str, text: str | None
+    ) -> Edit | None:
+        """An agent edited (or deleted) a reply the customer got: the customer's copy
+        follows, with a visible mark."""
+        with self.store.unit_of_work() as uow:
+            escalation = uow.repo.escalation_by_thread(channel, thread_ts)
+            if escalation is None or escalation.id is None:
+                return None
+            conversation = self._conversation(uow, escalation)
+            assert conversation.id is not None
+            message = next((m for m in uow.repo.messages(conversation.id)
+                            if m.role == Role.AGENT and m.slack_ts == ts), None)  # fmt: skip
+            if message is None:
+                return None  # an internal note: never reached the customer
+            new = clean_incoming(text, MAX_AGENT_TEXT) if text is not None else None
+            if new == message.text:
+                return None
+            message.text = new if new is not None else DELETED_BY_AGENT
+            customer = uow.repo.customer_by_id(conversation.customer_id)
+            uow.commit()
+            assert customer is not None
+            return Edit(escalation.id, customer.user_id, escalation.assigned_agent or "", new,
+                        f"agent-message:{message.id}", to_customer=True,
+                        language=customer.locale)  # fmt: skip
+
+    def escalation_at_card(self, channel: str, ts: str) -> int | None:
+        """The escalation whose card is the message `ts` in `channel`, if it is one."""
+        with self.store.unit_of_work() as uow:
+            escalation = uow.repo.escalation_by_thread(channel, ts)
+            return escalation.id if escalation is not None else None
 
     def open_escalation_id(self, conversation_id: int) -> int | None:
         """The conversation's escalation still in progress, if any."""
@@ -225,6 +331,7 @@ class Handoff:
         text: str,
         at: datetime,
         article_id: str | None = None,
+        slack_ts: str | None = None,
     ) -> Message:
         assert conversation.id is not None
         message = uow.repo.add_message(
@@ -235,6 +342,7 @@ class Handoff:
                 created_at=at,
                 article_id=article_id,
                 decision=Decision.AGENT,
+                slack_ts=slack_ts,  # where the agent wrote it: an edit or deletion follows it
             )  # fmt: skip
         )
         conversation.last_activity_at = max(conversation.last_activity_at, at)
@@ -253,6 +361,12 @@ class Handoff:
                 tried[message.article_id] = found.title if found else message.article_id
         stage = escalation.stage
         name = self.model.stage(stage).name() if stage in self.model else stage
+        waiting_since = None
+        for message in messages:
+            if message.role == Role.AGENT:
+                waiting_since = None
+            elif message.role == Role.CUSTOMER and waiting_since is None:
+                waiting_since = message.created_at
         return Card(
             escalation_id=escalation.id,
             status=escalation.status,
@@ -270,4 +384,8 @@ class Handoff:
             agent_channel=escalation.agent_channel,
             agent_thread_ts=escalation.agent_thread_ts,
             created_at=escalation.created_at,
+            claimed_at=escalation.claimed_at,
+            resolved_at=escalation.resolved_at,
+            waiting_since=waiting_since,
+            language=customer.locale,
         )

@@ -97,6 +97,11 @@ class Card:
     agent_channel: str | None
     agent_thread_ts: str | None
     created_at: datetime
+    claimed_at: datetime | None = None
+    resolved_at: datetime | None = None
+    # When the customer last wrote with no agent reply since: they are waiting from then.
+    waiting_since: datetime | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,21 @@ class Relay:
     agent: str
     message_id: int  # the stored agent message: one delivery per message
     article: Article | None = None
+    escalation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A relayed message was edited or deleted at its source: its copy on the other side
+    follows (`copy_key` is the outbox key the copy was sent under, if it was)."""
+
+    escalation_id: int
+    customer_user: str
+    author: str
+    text: str | None  # None: deleted
+    copy_key: str | None
+    to_customer: bool  # the agent's message changed, so the customer's copy does
+    language: str | None = None
 
 
 @dataclass(frozen=True)

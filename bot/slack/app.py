@@ -24,6 +24,7 @@ from bot.slack.gateway import Sender, SenderThread
 from bot.slack.inbox import Inbox
 from bot.slack.outbox import Outbox
 from bot.slack.people import Directory
+from bot.slack.routing import check_routes
 from bot.slack.sweeper import Sweeper
 from bot.store.unit_of_work import Store
 
@@ -69,6 +70,7 @@ def create_app(
     settings: Settings, services: Services, client: WebClient | None = None
 ) -> tuple[App, SlackContext]:
     """The Bolt app with every listener, and the context the listeners share."""
+    check_routes(settings, services.model)
     client = client or create_client(settings)
     app = App(
         client=client,

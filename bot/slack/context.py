@@ -7,6 +7,8 @@ directly: they only matter in the moment.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from bot.slack import views
 from bot.slack.inbox import Inbox
 from bot.slack.outbox import Outbox
 from bot.slack.people import Directory
+from bot.slack.routing import triage_channel
 from bot.slack.text import escape, no_broadcast, split, trim
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class SlackContext:
     outbox: Outbox
     wake_sender: Callable[[], None] = field(default=lambda: None)
     _names: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _shared: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @property
     def desk(self) -> Desk:
@@ -72,7 +76,7 @@ class SlackContext:
         card = self.handoff.card(escalation_id)
         text, blocks = views.escalation_card(card)
         self.send(
-            {"channel": self.settings.support_agent_channel, "text": text, "blocks": blocks},
+            {"channel": triage_channel(card, self.settings), "text": text, "blocks": blocks},
             key=f"card:{escalation_id}",
             user_id=card.customer_user,
             escalation_id=escalation_id,
@@ -80,10 +84,14 @@ class SlackContext:
         )
 
     def refresh_card(self, card: Card, mention: str = "") -> None:
+        """Show the card as it is now (the channel and ts are the posted card's, filled in
+        when sent). One update per content: the same card twice is sent once."""
         text, blocks = views.escalation_card(card, mention)
+        content = hashlib.sha256(json.dumps([text, blocks], sort_keys=True).encode()).hexdigest()
         self.send(
-            {"channel": self.settings.support_agent_channel, "text": text, "blocks": blocks},
-            key=f"card-update:{card.escalation_id}:{card.status}:{card.assigned_agent}",
+            {"channel": card.agent_channel or self.settings.support_agent_channel,
+             "text": text, "blocks": blocks},
+            key=f"card-update:{card.escalation_id}:{content[:32]}",
             method="chat.update",
             user_id=card.customer_user,
             escalation_id=card.escalation_id,
@@ -92,7 +100,7 @@ class SlackContext:
 
     def to_card_thread(self, escalation_id: int, text: str, key: str, user_id: str) -> None:
         self.send(
-            {"channel": self.settings.support_agent_channel, "text": text},
+            {"channel": self.settings.support_agent_channel, "text": text},  # the card's, when sent
             key=key,
             user_id=user_id,
             escalation_id=escalation_id,
@@ -122,6 +130,18 @@ class SlackContext:
         # before escaping, so no part ends inside an "&amp;".
         for number, part in enumerate(split(relay.text)):
             self.send({**base, "text": escape(part)}, key=key if number == 0 else f"{key}:{number}")
+
+    def is_shared(self, channel: str) -> bool:
+        """Whether a channel is shared with other workspaces (Slack Connect), asked of Slack
+        once per channel; events say so themselves, shortcuts and buttons do not."""
+        if channel not in self._shared:
+            try:
+                info = self.client.conversations_info(channel=channel)["channel"]
+            except Exception:  # noqa: BLE001 - unknown: treat as not shared, ask again later
+                log.warning("cannot tell whether %s is a Slack Connect channel", channel)
+                return False
+            self._shared[channel] = bool(info.get("is_ext_shared") or info.get("is_shared"))
+        return self._shared[channel]
 
     def display_name(self, user_id: str) -> str | None:
         """A person's name for a mention in plain text, asked of Slack once per person."""

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.service.vocabulary import CardLink, OutboxStatus
 from bot.slack import retry
+from bot.slack.files import COPY_FILE, FileCopier
 from bot.slack.pacing import Pacer
 from bot.store.rows import OutboxMessage
 from bot.store.unit_of_work import Store, UnitOfWork
@@ -55,6 +56,7 @@ class Sender:
         self.worker = worker
         self.clock = clock
         self.pacer = Pacer()
+        self.files = FileCopier(client, client.token or "", client.base_url)
         self._lock = threading.Lock()
         self._resumed: set[int] = set()
         self._pool = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="supportbot-send")
@@ -161,8 +163,11 @@ class Sender:
                     return
         self.pacer.sent(row.channel)
         try:
-            response = self.client.api_call(row.method, json=params)
-            data = response.data if isinstance(response.data, dict) else {}
+            if row.method == COPY_FILE:
+                data = self.files.copy(params)
+            else:
+                response = self.client.api_call(row.method, json=params)
+                data = response.data if isinstance(response.data, dict) else {}
         except SlackApiError as exc:
             self._failed(row_id, exc)
             return

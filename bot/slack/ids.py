@@ -14,6 +14,21 @@ class Action(StrEnum):
     CLAIM = "claim_escalation"
     RESOLVE = "resolve_escalation"
     SEND_ARTICLE = "send_article"
+    UNCLAIM = "unclaim_escalation"
+    REASSIGN = "reassign_escalation"
+    SATISFIED = "csat_satisfied"
+    UNSATISFIED = "csat_unsatisfied"
+
+
+class Shortcut(StrEnum):
+    """Callback ids of the message shortcuts in manifest.yml."""
+
+    ESCALATE = "escalate_to_support"
+
+
+# Reactions agents put on a card instead of pressing its buttons (names without colons).
+CLAIM_REACTION = "eyes"
+RESOLVE_REACTION = "white_check_mark"
 
 
 def numbered(action: Action, index: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.service.outcomes import Card, ClaimResult, ConversationLine, CustomerProfile, Reply
 from bot.service.phrasebook import say
@@ -109,16 +110,35 @@ def customer_message_for_agents(user: str, text: str) -> str:
 # -- agents ------------------------------------------------------------------------------
 
 
+def slack_date(at: datetime) -> str:
+    """A time every reader sees in their own time zone (Slack's date formatting), with a UTC
+    fallback for clients that cannot."""
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+def card_status(card: Card) -> str:
+    """Where the escalation is: waiting (since when), with whom, or resolved."""
+    if card.status == EscalationStatus.OPEN:
+        return f":rotating_light: *Waiting for a person* since {slack_date(card.created_at)}"
+    if card.status == EscalationStatus.CLAIMED:
+        line = f":raising_hand: *With <@{card.assigned_agent}>*"
+        if card.waiting_since is not None:
+            return f"{line} · the customer is waiting since {slack_date(card.waiting_since)}"
+        return f"{line} · answered, nothing waiting"
+    if card.status == EscalationStatus.RESOLVED:
+        by = f" by <@{card.assigned_agent}>" if card.assigned_agent else ""
+        when = f" {slack_date(card.resolved_at)}" if card.resolved_at else ""
+        return f":white_check_mark: *Resolved*{by}{when}, handed back to the app"
+    return escape(card.status)
+
+
 def escalation_card(card: Card, mention: str = "") -> tuple[str, Blocks]:
-    """The card in the agents' channel: who, stage, why, what they said, what was tried."""
-    status = {
-        EscalationStatus.OPEN: ":rotating_light: *Needs a person*",
-        EscalationStatus.CLAIMED: f":raising_hand: Claimed by <@{card.assigned_agent}>",
-        EscalationStatus.RESOLVED: ":white_check_mark: Resolved, handed back to the app",
-    }.get(card.status, card.status)
+    """The card in the agents' channel: who, stage, why, what they said, what was tried, and
+    where it stands now (kept up to date as the conversation goes on)."""
     fallback = f"Escalation #{card.escalation_id}: <@{card.customer_user}> ({card.stage_name})"
     blocks: Blocks = [
-        _section(f"{mention + ' ' if mention else ''}{status} · escalation #{card.escalation_id}"),
+        _section(f"{mention + ' ' if mention else ''}{card_status(card)}"
+                 f" · escalation #{card.escalation_id}"),  # fmt: skip
         _section(
             f"*Customer:* <@{card.customer_user}>    *Stage:* {escape(card.stage_name)}\n"
             "*Why:* " + escape("; ".join(card.reasons) or "no reasons recorded")
@@ -137,11 +157,35 @@ def escalation_card(card: Card, mention: str = "") -> tuple[str, Blocks]:
     if card.status == EscalationStatus.OPEN:
         blocks.append({"type": "actions",
                        "elements": [_button("Claim", Action.CLAIM, value, "primary")]})  # fmt: skip
+        blocks.append(_context("Or react :eyes: to claim."))
     elif card.status == EscalationStatus.CLAIMED:
-        blocks.append({"type": "actions", "elements": [_button("Resolve", Action.RESOLVE, value)]})
+        reassign = {
+            "type": "users_select",
+            "action_id": Action.REASSIGN,
+            "placeholder": {"type": "plain_text", "text": "Reassign to…"},
+        }
+        blocks.append({"type": "actions", "block_id": f"holder:{value}", "elements": [
+            _button("Resolve", Action.RESOLVE, value, "primary"),
+            _button("Unclaim", Action.UNCLAIM, value),
+            reassign,
+        ]})  # fmt: skip
         blocks.append(_context("Reply in this thread to answer the customer; replies from "
-                               "anyone but the assigned agent stay internal."))  # fmt: skip
+                               "anyone but the assigned agent stay internal. React "
+                               ":white_check_mark: to resolve."))  # fmt: skip
     return fallback, _limit(blocks)
+
+
+def satisfaction_question(escalation_id: int, language: str | None) -> tuple[str, Blocks]:
+    """After an agent resolved it: one tap tells the team whether it was solved."""
+    question = say(Phrase.CSAT_QUESTION, language)
+    value = str(escalation_id)
+    return question, [
+        _section(question),
+        {"type": "actions", "elements": [
+            _button(":+1: " + say(Phrase.BTN_SATISFIED, language), Action.SATISFIED, value),
+            _button(":-1: " + say(Phrase.BTN_UNSATISFIED, language), Action.UNSATISFIED, value),
+        ]},
+    ]  # fmt: skip
 
 
 def kb_results(result: SearchResult, can_send: bool) -> tuple[str, Blocks]:

@@ -68,8 +68,14 @@ def settings_for(fake: FakeSlack, tmp_path: Path) -> Settings:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slack_settings(**changes): settings the `running` app starts with"
+    )
+
+
 @pytest.fixture
-def running(tmp_path: Path) -> Iterator[Running]:
+def running(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running]:
     from waitress.server import create_server
 
     with FakeSlack() as fake:
@@ -83,6 +89,9 @@ def running(tmp_path: Path) -> Iterator[Running]:
             }
         )  # fmt: skip
         settings = settings_for(fake, tmp_path)
+        marker = request.node.get_closest_marker("slack_settings")
+        if marker is not None:
+            settings = replace(settings, **marker.kwargs)
         services = build_services(settings)
         app, ctx = create_app(settings, services)
         background = start_background(ctx)

@@ -213,6 +213,75 @@ def block_action(
     return payload
 
 
+def user_select_action(
+    action_id: str, block_id: str, selected_user: str, user: str, channel: str,
+    message_ts: str = "1.1",
+) -> dict[str, Any]:
+    """A ``block_actions`` payload for a users_select pick (it has no ``value``)."""
+    payload = block_action(action_id, "", user, channel=channel, message_ts=message_ts)
+    payload["actions"] = [{
+        "type": "users_select", "action_id": action_id, "block_id": block_id,
+        "selected_user": selected_user, "action_ts": new_ts(),
+    }]  # fmt: skip
+    return payload
+
+
+def reaction_event(user: str, reaction: str, channel: str, ts: str, team: str = "T1") -> dict:
+    """A ``reaction_added`` event on message `ts` in `channel`."""
+    event = {
+        "type": "reaction_added", "user": user, "reaction": reaction, "item_user": BOT_USER_ID,
+        "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": new_ts(),
+    }  # fmt: skip
+    return _envelope(event, team, None)
+
+
+def message_changed_event(
+    user: str, text: str, channel: str, ts: str, *, thread_ts: str | None = None,
+    channel_type: str = "im", previous: str = "",
+) -> dict[str, Any]:
+    """A ``message_changed`` event: the message `ts` now reads `text`."""
+    message: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": ts,
+                               "edited": {"user": user, "ts": new_ts()}}  # fmt: skip
+    before: dict[str, Any] = {"type": "message", "user": user, "text": previous, "ts": ts}
+    if thread_ts:
+        message["thread_ts"] = before["thread_ts"] = thread_ts
+    now_ts = new_ts()
+    event = {"type": "message", "subtype": "message_changed", "hidden": True,
+             "channel": channel, "channel_type": channel_type, "ts": now_ts,
+             "event_ts": now_ts, "message": message, "previous_message": before}  # fmt: skip
+    return _envelope(event, "T1", None)
+
+
+def message_deleted_event(
+    user: str, channel: str, ts: str, *, thread_ts: str | None = None,
+    channel_type: str = "im", previous: str = "",
+) -> dict[str, Any]:
+    """A ``message_deleted`` event for message `ts`."""
+    before: dict[str, Any] = {"type": "message", "user": user, "text": previous, "ts": ts}
+    if thread_ts:
+        before["thread_ts"] = thread_ts
+    now_ts = new_ts()
+    event = {"type": "message", "subtype": "message_deleted", "hidden": True,
+             "channel": channel, "channel_type": channel_type, "ts": now_ts,
+             "deleted_ts": ts, "event_ts": now_ts, "previous_message": before}  # fmt: skip
+    return _envelope(event, "T1", None)
+
+
+def message_shortcut(
+    callback_id: str, user: str, channel: str, message: dict[str, Any], user_team: str = "T1"
+) -> dict[str, Any]:
+    """A ``message_action`` payload: `user` ran a message shortcut on `message`."""
+    return {
+        "type": "message_action", "callback_id": callback_id, "trigger_id": "1.2.3",
+        "action_ts": new_ts(), "team": {"id": "T1", "domain": "fake-workspace"},
+        "user": {"id": user, "name": user.lower(), "team_id": user_team},
+        "channel": {"id": channel, "name": channel.lower()}, "is_enterprise_install": False,
+        "enterprise": None, "api_app_id": APP_ID, "token": VERIFICATION_TOKEN,
+        "message_ts": message.get("ts"), "message": message,
+        "response_url": "https://hooks.slack.com/app/T1/1/x",
+    }  # fmt: skip
+
+
 @dataclass
 class Response:
     """What the app answered. Header names are lower-cased for easy lookup."""

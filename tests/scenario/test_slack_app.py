@@ -66,8 +66,8 @@ def test_a_stuck_buyer_is_handed_to_an_agent_and_back(running: Running) -> None:
 
     run.slack.send_action(block_action("claim_escalation", claim["value"], AGENT_A,
                                        channel=AGENTS_CHANNEL, message_ts=ts))  # fmt: skip
-    [update] = run.fake.wait_for("chat.update")
-    assert f"Claimed by <@{AGENT_A}>" in blocks_text(update)
+    # The card follows the conversation (waiting, then with the agent): the claim's update.
+    run.fake.wait_for("chat.update", where=lambda c: f"With <@{AGENT_A}>" in blocks_text(c))
     run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM
                       and "joined" in c.params.get("text", ""))  # fmt: skip
 
@@ -99,7 +99,7 @@ def test_a_stuck_buyer_is_handed_to_an_agent_and_back(running: Running) -> None:
 
     run.slack.send_action(block_action("resolve_escalation", claim["value"], AGENT_A,
                                        channel=AGENTS_CHANNEL, message_ts=ts))  # fmt: skip
-    run.fake.wait_for("chat.update", 2)
+    run.fake.wait_for("chat.update", where=lambda c: "*Resolved*" in blocks_text(c))
     run.fake.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == DM
                       and "handed you back" in c.params.get("text", ""))  # fmt: skip
     before = len(run.posts(DM))

@@ -173,7 +173,7 @@ def test_an_agent_answering_in_the_customers_thread_takes_it_over(running: Runni
     [card] = run.fake.wait_for(
         "chat.postMessage", where=lambda c: c.params["channel"] == AGENTS_CHANNEL
     )
-    assert f"Claimed by <@{AGENT_A}>" in posted_text(card)
+    assert f"With <@{AGENT_A}>" in posted_text(card)
     assert "an agent answered in the customer's thread" in posted_text(card)
     # The customer answers the agent: the app stays quiet and passes it to the card's thread.
     again = shared_channel_event("UEXTERNAL", "thanks, it says card declined", GUEST_TEAM,

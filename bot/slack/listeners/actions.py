@@ -99,21 +99,62 @@ def register(app: App, ctx: SlackContext) -> None:
         if not result.won:
             _refuse(ctx, body, views.claim_refusal(result))
             return
-        ctx.refresh_card(result.card)
-        card = result.card
-        joined = say(Phrase.AGENT_JOINED, _language(ctx, card)).format(agent=f"<@{actor.user_id}>")
-        ctx.send(_to_customer(card, joined), key=f"joined:{card.escalation_id}",
-                 user_id=card.customer_user)  # fmt: skip
+        claimed(ctx, result.card, actor.user_id)
 
     @app.action(Action.RESOLVE)
     @refusals_answered(ctx)
     def on_resolve(ack: Ack, body: dict, action: dict) -> None:
         ack()
         actor = ctx.directory.actor(body["user"]["id"])
-        card = ctx.handoff.resolve(_escalation_id(action), actor, now())
+        resolved(ctx, ctx.handoff.resolve(_escalation_id(action), actor, now()))
+
+    @app.action(Action.UNCLAIM)
+    @refusals_answered(ctx)
+    def on_unclaim(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        actor = ctx.directory.actor(body["user"]["id"])
+        ctx.refresh_card(ctx.handoff.unclaim(_escalation_id(action), actor, now()))
+
+    @app.action(Action.REASSIGN)
+    @refusals_answered(ctx)
+    def on_reassign(ack: Ack, body: dict, action: dict) -> None:
+        ack()
+        actor = ctx.directory.actor(body["user"]["id"])
+        # The select carries no value of its own: the escalation is in its block's id.
+        _, _, escalation = str(action.get("block_id", "")).partition(":")
+        chosen = str(action.get("selected_user") or "")
+        if not chosen:
+            return
+        card = ctx.handoff.reassign(_escalation_id({"value": escalation}), actor,
+                                    ctx.directory.actor(chosen), now())  # fmt: skip
         ctx.refresh_card(card)
-        ctx.send(_to_customer(card, say(Phrase.HANDED_BACK, _language(ctx, card))),
-                 key=f"handed-back:{card.escalation_id}", user_id=card.customer_user)  # fmt: skip
+        joined = say(Phrase.AGENT_JOINED, card.language).format(agent=f"<@{chosen}>")
+        ctx.send(_to_customer(card, joined), key=f"joined:{card.escalation_id}:{chosen}",
+                 user_id=card.customer_user)  # fmt: skip
+
+    def satisfaction(satisfied: bool):  # noqa: ANN202 - a Bolt listener
+        @refusals_answered(ctx)
+        def listener(ack: Ack, body: dict, action: dict, context: BoltContext) -> None:
+            ack()
+            who = _customer(body, context)
+            escalation_id = _escalation_id(action)
+            recorded = ctx.handoff.rate(who, escalation_id, satisfied, now())
+            card = ctx.handoff.card(escalation_id)
+            if recorded:
+                # The question becomes the thanks: no second tap on a stale question.
+                message = body.get("message") or {}
+                ts = message.get("ts") or (body.get("container") or {}).get("message_ts")
+                thanks = say(Phrase.CSAT_THANKS, card.language)
+                if ts:
+                    ctx.send({"channel": card.customer_channel, "ts": ts, "text": thanks,
+                              "blocks": views.plain(thanks)[1]},
+                             key=f"csat-thanks:{escalation_id}", method="chat.update",
+                             user_id=who.user_id)  # fmt: skip
+
+        return listener
+
+    app.action(Action.SATISFIED)(satisfaction(True))
+    app.action(Action.UNSATISFIED)(satisfaction(False))
 
     @app.action(matching(Action.SEND_ARTICLE))
     @refusals_answered(ctx)
@@ -122,6 +163,25 @@ def register(app: App, ctx: SlackContext) -> None:
         actor = ctx.directory.actor(body["user"]["id"])
         relay = ctx.handoff.send_article(actor, action.get("value", ""), now())
         ctx.deliver(relay)
+
+
+def claimed(ctx: SlackContext, card: Card, agent: str) -> None:
+    """After a won claim (button or reaction): the card says who, the customer hears it."""
+    ctx.refresh_card(card)
+    joined = say(Phrase.AGENT_JOINED, card.language).format(agent=f"<@{agent}>")
+    ctx.send(_to_customer(card, joined), key=f"joined:{card.escalation_id}:{agent}",
+             user_id=card.customer_user)  # fmt: skip
+
+
+def resolved(ctx: SlackContext, card: Card) -> None:
+    """After Resolve (button or reaction): the card says so, the customer hears they are back
+    with the app, and is asked, with one tap, whether it was solved."""
+    ctx.refresh_card(card)
+    ctx.send(_to_customer(card, say(Phrase.HANDED_BACK, card.language)),
+             key=f"handed-back:{card.escalation_id}", user_id=card.customer_user)  # fmt: skip
+    text, blocks = views.satisfaction_question(card.escalation_id, card.language)
+    ctx.send({**_to_customer(card, text), "blocks": blocks},
+             key=f"csat:{card.escalation_id}", user_id=card.customer_user)  # fmt: skip
 
 
 def refusals_answered(ctx: SlackContext) -> Callable[[Listener], Listener]:
@@ -171,8 +231,3 @@ def _to_customer(card: Card, text: str) -> dict:
     if card.customer_thread:
         params["thread_ts"] = card.customer_thread
     return params
-
-
-def _language(ctx: SlackContext, card: Card) -> str | None:
-    history = ctx.desk.history(CustomerRef(card.customer_user, card.customer_team))
-    return history.locale if history else None
