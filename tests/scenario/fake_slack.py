@@ -26,7 +26,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -62,6 +62,9 @@ class Call:
     token: str | None  # from "Authorization: Bearer ..." or the ``token`` param
     at: float  # time.monotonic() on arrival
     path: str = ""  # request path, e.g. "/api/chat.postMessage" or "/response/abc"
+    # Set once the fake has answered it (history, files and reactions updated): wait_for
+    # returns answered calls only, so a test reading fake.history next sees the message.
+    answered: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class FakeSlack:
         self._failures: dict[str, list[_Failure]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._answering = threading.local()  # the call each server thread is answering
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -234,7 +238,8 @@ class FakeSlack:
         """
 
         def matching() -> list[Call]:
-            return [c for c in self._calls if c.method == method and (where is None or where(c))]
+            done = [c for c in self._calls if c.answered and c.method == method]
+            return [c for c in done if where is None or where(c)]
 
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -296,6 +301,16 @@ class FakeSlack:
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
+        self._answering.call = call
+
+    def _answered(self) -> None:
+        """Mark the call this server thread recorded as answered, and wake wait_for."""
+        call = getattr(self._answering, "call", None)
+        self._answering.call = None
+        if call is not None:
+            with self._cond:
+                call.answered = True
+                self._cond.notify_all()
 
     def _take_failure(self, method: str) -> _Failure | None:
         with self._cond:
@@ -310,6 +325,12 @@ class FakeSlack:
 
     def _handle(self, handler: Handler) -> None:
         """Record the request, then answer it (failure, auth error or method result)."""
+        try:
+            self._serve(handler)
+        finally:
+            self._answered()
+
+    def _serve(self, handler: Handler) -> None:
         split = urlsplit(handler.path)
         raw = read_raw(handler)
         arrived = time.monotonic()

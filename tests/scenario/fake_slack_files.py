@@ -140,8 +140,10 @@ class FakeFiles:
                 self.files[file_id] = file
                 self.content[file_id] = pending["data"]
             done.append(file)
-        channel = str(p.get("channel_id") or "")
-        if channel:
+        # Shared where asked (channel_id, or the comma-separated channels); else it stays private.
+        channels = [str(p["channel_id"])] if p.get("channel_id") else []
+        channels += [c for c in str(p.get("channels") or "").split(",") if c]
+        for channel in channels:
             message: dict[str, Any] = {"type": "message", "subtype": "file_share", "files": done,
                                        "text": str(p.get("initial_comment") or "")}  # fmt: skip
             if p.get("thread_ts"):

@@ -226,6 +226,19 @@ def test_wait_for_wakes_on_calls_from_other_threads(fake: FakeSlack, client: Web
     assert call.params["channel"] == "C1"
 
 
+def test_wait_for_returns_once_the_fake_has_answered() -> None:
+    """A call is recorded on arrival and answered after the latency; a test that waited for
+    it reads the history the answer wrote."""
+    with FakeSlack(latency=(0.2, 0.2)) as slow:
+        client = WebClient(token=TOKEN, base_url=slow.base_url)
+        post = threading.Thread(target=client.chat_postMessage, kwargs={"channel": "C1",
+                                                                        "text": "hi"})  # fmt: skip
+        post.start()
+        slow.wait_for("chat.postMessage", timeout=5)
+        assert [m["text"] for m in slow.history["C1"]] == ["hi"]
+        post.join()
+
+
 def test_latency_delays_responses() -> None:
     with FakeSlack(latency=(0.05, 0.05)) as slow:
         started = time.monotonic()
