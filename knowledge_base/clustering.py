@@ -8,7 +8,7 @@ The method, for vectors (unit length, cosine similarity):
    between 0.7 and 0.95. Each language's offset (its mean less the mean of all languages,
    from the same everyday questions written in each: knowledge_base/gap_background.yaml) is
    taken away, then the mean of the questions (blended with the background's). On the dev
-   set this took the adjusted Rand index from 0.39 to about 0.6 (BENCHMARKS.md, "Knowledge
+   set this took the adjusted Rand index from 0.39 to 0.64 (BENCHMARKS.md, "Knowledge
    gaps").
 1. Every text's neighbours: the texts at least `threshold` similar, from the similarity matrix
    computed a block of rows at a time (one matrix product per block, so 10,000 texts never hold

@@ -167,7 +167,7 @@ from sqlalchemy.orm import aliased  # noqa: E402 - kept with the query that need
 from knowledge_base.gaps import Unanswered  # noqa: E402
 
 # A report reads at most this many failed questions of each kind, the most recent: the
-# grouping of 10,000 takes about 2 s (BENCHMARKS.md, "Knowledge gaps").
+# grouping of 10,000 takes about 4 s (BENCHMARKS.md, "Knowledge gaps").
 GAP_QUESTIONS = 20_000
 
 
