@@ -14,9 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.config import Settings
+from bot.publishing import FolderPublisher
 from bot.service.conversations import Conversations
 from bot.service.desk import Desk
+from bot.service.drafts import Drafts
 from bot.service.escalating import Escalator
+from bot.service.gaps import Gaps
 from bot.service.handoff import Handoff
 from bot.service.knowledge import KnowledgeHolder
 from bot.service.ports import Store
@@ -26,6 +29,7 @@ from bot.service.staging import StageKeeper
 from bot.store.unit_of_work import Store as SqlStore
 from knowledge_base import KbProblem, KnowledgeBase, Searcher, load_indexed, load_knowledge_base
 from knowledge_base.embedding import load_embedder
+from knowledge_base.gaps import GapFinder
 from knowledge_base.language import warm_up
 from knowledge_base.semantic import memo_for
 from lifecycle import StageModel, StageTagger, StuckDetector, load_rules, load_stage_model
@@ -43,6 +47,8 @@ class Services:
     handoff: Handoff
     reports: Reports
     privacy: Privacy
+    drafts: Drafts
+    gaps: Gaps
 
 
 def load_domain(settings: Settings) -> tuple[KnowledgeBase, StageModel, StuckDetector]:
@@ -63,6 +69,18 @@ def load_lifecycle(settings: Settings) -> tuple[StageModel, StuckDetector]:
         vectors = memo_for(embedder, settings.index_cache_dir, purpose="lifecycle")
         meaning = build_meaning(vectors, model, rules)
     return model, StuckDetector(model, rules, meaning)
+
+
+GAPS_VECTORS = "gaps"  # the purpose of the gaps' vector file: customers' questions
+
+
+def gap_finder(settings: Settings) -> GapFinder:
+    """Knowledge gaps grouped by meaning with the sentence model (its vectors cached in
+    INDEX_CACHE_DIR), or by words when there is none."""
+    embedder = load_embedder(settings.semantic_model, settings.embedding_threads)
+    vectors = (memo_for(embedder, settings.index_cache_dir, purpose=GAPS_VECTORS)
+               if embedder else None)  # fmt: skip
+    return GapFinder(vectors, threads=settings.embedding_threads)
 
 
 def load_indexed_knowledge_base(
@@ -99,8 +117,10 @@ def compose(
     detector: StuckDetector,
     default_locale: str = "en",
     searcher: Searcher | None = None,
+    finder: GapFinder | None = None,
 ) -> Services:
-    """Wire the services over `store` and the loaded domain (`searcher`: kb's, if prebuilt)."""
+    """Wire the services over `store` and the loaded domain (`searcher`: kb's, if prebuilt;
+    `finder`: how knowledge gaps are grouped, by words unless given one that reads meaning)."""
     knowledge = KnowledgeHolder(kb, searcher)
     desk = Desk(
         store,
@@ -122,6 +142,8 @@ def compose(
         handoff=Handoff(store, knowledge, model),
         reports=Reports(store, model),
         privacy=Privacy(store),
+        drafts=Drafts(store, knowledge, model, default_locale),
+        gaps=Gaps(store, finder or GapFinder(None), model, knowledge),
     )
 
 
@@ -134,9 +156,15 @@ def build_services(settings: Settings, store: Store | None = None) -> Services:
     """The services over the configured database and the configured YAML."""
     model, detector = load_lifecycle(settings)
     kb, searcher = load_indexed_knowledge_base(settings, model)
-    return compose(
-        store or open_store(settings), kb, model, detector, settings.default_locale, searcher
+    services = compose(
+        store or open_store(settings), kb, model, detector, settings.default_locale, searcher,
+        gap_finder(settings),
     )
+    if settings.kb_path.is_dir():  # approved drafts are written beside the other articles
+        services.drafts.publisher = FolderPublisher(
+            settings.kb_path, lambda: reload_knowledge_base(services, settings)
+        )
+    return services
 
 
 def build_desk(settings: Settings, store: Store | None = None) -> Desk:

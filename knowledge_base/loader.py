@@ -94,12 +94,28 @@ def article_files(path: Path) -> Iterable[Path]:
             yield file
 
 
+def check_article_text(
+    text: str, name: str, known_stages: Collection[str] | None = None
+) -> tuple[list[Article], list[KbProblem]]:
+    """Validate one article file's text by the very rules the loader applies, as if it were
+    the file `name` (its suffix says YAML or Markdown): for articles written by the app."""
+    problems: list[KbProblem] = []
+    checked = [_validate(raw, name, known_stages, problems)
+               for raw in _read_text(Path(name), text, problems)]
+    articles = [article for article in checked if article is not None]
+    return articles, sorted(problems)
+
+
 def _read_file(file: Path, problems: list[KbProblem]) -> list[LineMap]:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(KbProblem(str(file), 1, f"cannot read file: {exc}"))
         return []
+    return _read_text(file, text, problems)
+
+
+def _read_text(file: Path, text: str, problems: list[KbProblem]) -> list[LineMap]:
     # Cleaned, not refused: the characters are invisible in an editor, so a writer could not
     # see what to fix, and what was meant is plain once they are gone. Removed, not turned
     # into line breaks, so every FILE:LINE still points where the writer's editor does.

@@ -185,9 +185,9 @@ class VectorMemo:
                     missing[key] = item
         if missing:
             log.info("embedding %d text(s) with %s", len(missing), self.embedder.id)
-        elif self.file is not None:
+        if self.file is not None:
             for key in keys:  # made earlier in this process: the file should have them too
-                if self.file.get(key) is None:
+                if key not in missing and self.file.get(key) is None:
                     self.file.put(key, self._memo[key])
         for kind in Kind:
             batch = [(k, text) for k, (kd, text) in missing.items() if kd is kind]
@@ -201,6 +201,13 @@ class VectorMemo:
         if not keys:
             return np.zeros((0, 0), dtype=np.float32)
         return np.stack([self._memo[key] for key in keys]).astype(np.float32, copy=False)
+
+    def forget(self) -> None:
+        """Let go of the deleted file's rows (`forget_cached`), so they are not written back.
+        The in-process memo is shared by every purpose of the model and stays: only a
+        process that just asked for these vectors holds them, and it prunes on save."""
+        if self.file is not None:
+            self.file = VectorFile(self.file.path)
 
     def save(self, texts: Sequence[tuple[Kind, str]]) -> None:
         """Write new vectors to the file, if there is one; `texts` are those still in use."""
@@ -224,6 +231,22 @@ def memo_for(embedder: Embedder, cache_dir: Path | None, purpose: str = "") -> V
         file = VectorFile(cache_dir / f"{stem}.npz") if cache_dir else None
         _memos[key] = VectorMemo(embedder, file)
     return _memos[key]
+
+
+def forget_cached(cache_dir: Path | None, purpose: str) -> int:
+    """Delete the vector files of one purpose (for every model): the gaps' vectors are made
+    from customers' questions, so erasing customers erases them too. They are made again, from
+    what is left, when next needed. Returns how many files went."""
+    if cache_dir is None or not purpose:
+        return 0
+    gone = 0
+    for file in cache_dir.glob(f"vectors-{purpose}-*.npz"):
+        file.unlink(missing_ok=True)
+        gone += 1
+    for memo in [m for (_, folder, kind), m in _memos.items() if folder == cache_dir
+                 and kind == purpose]:  # fmt: skip
+        memo.forget()
+    return gone
 
 
 def article_rows(article: Article) -> list[tuple[str, bool]]:

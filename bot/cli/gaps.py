@@ -7,17 +7,13 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from bot.bootstrap import open_store
+from bot.bootstrap import build_services
 from bot.cli.durations import duration_argument
 from bot.cli.errors import CommandError
 from bot.cli.stats import OPERATOR, _label
 from bot.config import Settings
 from bot.service.errors import UnknownStageError
 from bot.service.gaps import TOP, GapReport, Gaps
-from knowledge_base.embedding import load_embedder
-from knowledge_base.gaps import GapFinder
-from knowledge_base.semantic import memo_for
-from lifecycle import load_stage_model
 
 QUESTION_CHARS = 90  # a line of the table shows this much of a question
 
@@ -53,13 +49,9 @@ def _positive(text: str) -> int:
 
 
 def build_gaps(settings: Settings) -> Gaps:
-    """The gaps report over the configured database and sentence model. Only the stage model is
-    read besides: the knowledge base is not loaded, the questions are all it needs."""
-    model = load_stage_model(settings.stage_model)
-    embedder = load_embedder(settings.semantic_model, settings.embedding_threads)
-    vectors = memo_for(embedder, settings.index_cache_dir, purpose="gaps") if embedder else None
-    finder = GapFinder(vectors, threads=settings.embedding_threads)
-    return Gaps(open_store(settings), finder, model)
+    """The gaps report over the configured database and sentence model, with the knowledge
+    base loaded too, so a gap an article now answers is left out here as in Slack."""
+    return build_services(settings).gaps
 
 
 def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,11 +7,12 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime
 
-from bot.bootstrap import open_store
+from bot.bootstrap import GAPS_VECTORS, open_store
 from bot.cli.durations import duration_argument
 from bot.config import Settings
 from bot.service.errors import InvalidUserIdError
 from bot.service.privacy import Privacy
+from knowledge_base.semantic import forget_cached
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -47,6 +48,7 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidUserIdError as exc:
         print(f"supportbot: forget: {exc}", file=sys.stderr)
         return 2
+    forget_cached(settings.index_cache_dir, GAPS_VECTORS)
     print(f"Deleted for {args.user_id}: {_report(deleted)}.")
     return 0
 
@@ -54,6 +56,7 @@ def cmd_forget(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     before = datetime.now(UTC) - args.older_than
     deleted = Privacy(open_store(settings)).purge(before)
+    forget_cached(settings.index_cache_dir, GAPS_VECTORS)
     print(f"Deleted what was last active before {before:%Y-%m-%d %H:%M} UTC: "
           f"{_report(deleted)}.")  # fmt: skip
     return 0

@@ -25,5 +25,13 @@ class InvalidUserIdError(ValueError):
     """Not something a Slack user id can be."""
 
 
+class InvalidDraftError(ValueError):
+    """A draft article the knowledge base's validator refuses; `problems` say why, by field."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = list(problems)  # (field or "", message)
+
+
 # Refusals a person can be told about: normal outcomes, not failures.
-REFUSALS = (NotAllowedError, NotFoundError, UnknownStageError)
+REFUSALS = (NotAllowedError, NotFoundError, UnknownStageError, InvalidDraftError)

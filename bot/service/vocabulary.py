@@ -103,6 +103,14 @@ class Audience(StrEnum):
     LEAD = "lead"
 
 
+class DraftStatus(StrEnum):
+    """An agent's answer proposed as an article: waiting for a lead, approved, or rejected."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class Phrase(StrEnum):
     """Keys of what the app says in each language (bot/service/phrasebook.py)."""
 

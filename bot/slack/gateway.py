@@ -56,7 +56,6 @@ class Sender:
         self.worker = worker
         self.clock = clock
         self.pacer = Pacer()
-        self.files = FileCopier(client, client.token or "", client.base_url)
         self._lock = threading.Lock()
         self._resumed: set[int] = set()
         self._pool = ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="supportbot-send")
@@ -164,7 +163,8 @@ class Sender:
         self.pacer.sent(row.channel)
         try:
             if row.method == COPY_FILE:
-                data = self.files.copy(params)
+                copier = FileCopier(self.client, self.client.token or "", self.client.base_url)
+                data = copier.copy(params)
             else:
                 response = self.client.api_call(row.method, json=params)
                 data = response.data if isinstance(response.data, dict) else {}

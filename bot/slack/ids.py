@@ -18,12 +18,22 @@ class Action(StrEnum):
     REASSIGN = "reassign_escalation"
     SATISFIED = "csat_satisfied"
     UNSATISFIED = "csat_unsatisfied"
+    SAVE_ARTICLE = "save_as_article"
+    APPROVE_DRAFT = "approve_draft"
+    REJECT_DRAFT = "reject_draft"
 
 
 class Shortcut(StrEnum):
     """Callback ids of the message shortcuts in manifest.yml."""
 
     ESCALATE = "escalate_to_support"
+    SAVE_ARTICLE = "save_as_article"
+
+
+class View(StrEnum):
+    """Callback ids of the app's modals."""
+
+    ARTICLE_DRAFT = "article_draft"
 
 
 # Reactions agents put on a card instead of pressing its buttons (names without colons).

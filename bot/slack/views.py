@@ -7,14 +7,12 @@ from datetime import datetime
 
 from bot.service.outcomes import Card, ClaimResult, ConversationLine, CustomerProfile, Reply
 from bot.service.phrasebook import say
-from bot.service.vocabulary import Audience, Decision, EscalationStatus, Phrase, Role
+from bot.service.vocabulary import Decision, EscalationStatus, Phrase, Role
 from bot.slack.ids import Action, numbered, reply_value
 from bot.slack.text import BLOCK_LIMIT, SECTION_LIMIT, escape, split, trim
 from knowledge_base import SearchResult
-from lifecycle.summary import Summary
 
 Blocks = list[dict]
-BAR_WIDTH = 20
 
 
 def _section(text: str) -> dict:
@@ -172,6 +170,11 @@ def escalation_card(card: Card, mention: str = "") -> tuple[str, Blocks]:
         blocks.append(_context("Reply in this thread to answer the customer; replies from "
                                "anyone but the assigned agent stay internal. React "
                                ":white_check_mark: to resolve."))  # fmt: skip
+    elif card.status == EscalationStatus.RESOLVED:
+        blocks.append({"type": "actions", "elements": [
+            _button("Save as article", Action.SAVE_ARTICLE, value)]})  # fmt: skip
+        blocks.append(_context("An answer others will need? Save it as an article draft (or "
+                               "use *Save as article* on a reply in this thread)."))  # fmt: skip
     return fallback, _limit(blocks)
 
 
@@ -223,59 +226,6 @@ def kb_results(result: SearchResult, can_send: bool) -> tuple[str, Blocks]:
 
 
 # -- leads -------------------------------------------------------------------------------
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
-def bar(count: int, largest: int, width: int = BAR_WIDTH) -> str:
-    """A bar of block characters, proportional to count (Block Kit has no charts)."""
-    if largest <= 0 or count <= 0:
-        return "▏"
-    return "█" * max(1, round(width * count / largest))
-
-
-def summary(report: Summary, label: str) -> tuple[str, Blocks]:
-    """The per-stage summary with text bars."""
-    largest = max((row.conversations for row in report.stages), default=0)
-    totals = report.totals
-    blocks: Blocks = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": f"Lifecycle summary · {label}"},
-        },  # fmt: skip
-        _context(
-            f"{report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC · "
-            f"{totals['conversations']} conversations · "
-            f"{totals['escalations']} escalations"
-        ),  # fmt: skip
-    ]
-    for row in report.stages:
-        claim = "–" if row.median_minutes_to_claim is None else f"{row.median_minutes_to_claim} min"
-        detail = (
-            f"self-service {_percent(row.self_service_rate)} · escalated {row.escalations} "
-            f"({_percent(row.escalation_rate)}) · claim {claim} · "
-            f"helpful {_percent(row.satisfaction)}"
-        )
-        if row.abandoned_purchases:
-            detail += f" · abandoned {row.abandoned_purchases}"
-        blocks.append(
-            _section(
-                f"*{escape(row.name)}*  `{bar(row.conversations, largest)}` "
-                f"{row.conversations} ({row.customers} customers)\n{detail}"
-            )  # fmt: skip
-        )
-    if report.transitions:
-        moves = "; ".join(f"{a} → {b}: {n}" for a, b, n in report.transitions[:10])
-        blocks.append(_context(f"Stage moves: {escape(moves)}"))
-    if report.unanswered:
-        asked = "\n".join(f"• {n} × {escape(q)[:150]}" for q, n in report.unanswered)
-        blocks.append(_section(f"*Asked without an answer*\n{asked}"))
-    risk = ", ".join(f"<@{u}>" for u in report.at_risk[:20]) or "none"
-    hot = ", ".join(f"<@{u}>" for u in report.hot_leads[:20]) or "none"
-    blocks.append(_context(f"At dissolution risk: {risk} · Hot leads: {hot}"))
-    return f"Lifecycle summary, {label}", _limit(blocks)
 
 
 def conversation_list(title: str, lines: Sequence[ConversationLine]) -> tuple[str, Blocks]:
@@ -344,38 +294,6 @@ def plain(text: str) -> tuple[str, Blocks]:
 
 
 # -- App Home ----------------------------------------------------------------------------
-
-
-def home(role: Audience, *, report: Summary | None = None, held: Sequence[Card] = (),
-         waiting: Sequence[Card] = ()) -> dict:  # fmt: skip
-    """The App Home tab: leads see the summary, agents their escalations, customers help."""
-    blocks: Blocks
-    if role == Audience.LEAD and report is not None:
-        _, blocks = summary(report, "last 7 days")
-    elif role == Audience.AGENT:
-        blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Your escalations"}}]
-        if not held:
-            blocks.append(_section("You hold no conversation right now."))
-        for card in held:
-            blocks.append(_section(f"#{card.escalation_id} · <@{card.customer_user}> · "
-                                   f"{escape(card.stage_name)} · "
-                                   + escape("; ".join(card.reasons))))  # fmt: skip
-        blocks.append(_section(f"*Waiting for an agent:* {len(waiting)}"))
-        for card in waiting[:10]:
-            blocks.append(_context(f"#{card.escalation_id} · <@{card.customer_user}> · "
-                                   f"{escape(card.stage_name)}"))  # fmt: skip
-        blocks.append(_context("Search the knowledge base with `/kb your question`."))
-    else:
-        blocks = [
-            {"type": "header", "text": {"type": "plain_text", "text": "How I can help"}},
-            _section(
-                "Ask me anything about our products, orders, payments, shipping or your "
-                "account in a direct message, in English, Italiano, Deutsch or Polski. "
-                "If my answer doesn't help, press *Talk to a person* and someone from "
-                "our team will join."
-            ),  # fmt: skip
-        ]
-    return {"type": "home", "blocks": _limit(blocks)}
 
 
 def claim_refusal(result: ClaimResult) -> str:

@@ -73,3 +73,18 @@ def test_forget_command(tmp_path: Path) -> None:
     assert run(["forget", "not a user!"], tmp_path).returncode == 2
     purged = run(["purge", "--older-than", "365d"], tmp_path)
     assert purged.returncode == 0 and "nothing" in purged.stdout
+
+
+def test_forget_and_purge_delete_the_vectors_made_from_customers_questions(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    gaps = cache / "vectors-gaps-0123456789abcdef.npz"
+    articles = cache / "vectors-0123456789abcdef.npz"  # the articles': no customer words
+    for command in (["forget", "U0CUSTOMER"], ["purge", "--older-than", "30d"]):
+        gaps.write_bytes(b"vectors of questions")
+        articles.write_bytes(b"vectors of articles")
+        done = run(command, tmp_path, INDEX_CACHE_DIR=str(cache))
+        assert done.returncode == 0, done.stderr
+        assert not gaps.exists() and articles.exists()

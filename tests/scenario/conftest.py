@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import Services, build_services
-from bot.config import Settings
+from bot.config import SAMPLE_KB, Settings
 from bot.service.desk import Desk
 from bot.service.records import Message
 from bot.slack.app import create_app, start_background
@@ -72,6 +73,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "slack_settings(**changes): settings the `running` app starts with"
     )
+    config.addinivalue_line(
+        "markers", "own_kb: the `running` app reads (and writes) a copy of the sample articles"
+    )
 
 
 @pytest.fixture
@@ -92,6 +96,9 @@ def running(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running]
         marker = request.node.get_closest_marker("slack_settings")
         if marker is not None:
             settings = replace(settings, **marker.kwargs)
+        if request.node.get_closest_marker("own_kb") is not None:
+            # The app writes approved articles into KB_PATH: a copy, never the repository's.
+            settings = replace(settings, kb_path=Path(shutil.copytree(SAMPLE_KB, tmp_path / "kb")))
         services = build_services(settings)
         app, ctx = create_app(settings, services)
         background = start_background(ctx)

@@ -282,6 +282,24 @@ def message_shortcut(
     }  # fmt: skip
 
 
+def view_submission(
+    callback_id: str, user: str, values: dict[str, dict[str, Any]], private_metadata: str = "",
+    view_id: str = "V00000001",
+) -> dict[str, Any]:
+    """A ``view_submission`` payload: `user` submitted the modal with these state values."""
+    return {
+        "type": "view_submission", "team": {"id": "T1", "domain": "fake-workspace"},
+        "user": {"id": user, "name": user.lower(), "team_id": "T1"}, "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN, "trigger_id": "1.2.3", "is_enterprise_install": False,
+        "view": {
+            "id": view_id, "type": "modal", "callback_id": callback_id, "team_id": "T1",
+            "private_metadata": private_metadata, "state": {"values": values}, "hash": "1.1",
+            "app_id": "A1", "bot_id": "B1", "blocks": [],
+        },
+        "response_urls": [],
+    }  # fmt: skip
+
+
 @dataclass
 class Response:
     """What the app answered. Header names are lower-cased for easy lookup."""

@@ -15,12 +15,14 @@ from bot.service.outcomes import CustomerRef
 from bot.slack import summary_view, views
 from bot.slack.chart_files import chart_files
 from bot.slack.context import SlackContext, now
+from bot.slack.gaps_view import gaps_blocks
 
 log = logging.getLogger(__name__)
 
 LIFECYCLE_USAGE = """*Usage:* `/lifecycle <command>`
 • `summary [today|7d|30d]`: per stage conversations, self-service, escalations, agents'
   times and satisfaction, with charts
+• `gaps [7d|30d]`: questions the knowledge base failed, grouped by need, most customers first
 • `stage <stage>`: open conversations in a stage
 • `customer @user`: a customer's stage history and scores
 • `stuck`: waiting and escalated purchase-stage customers
@@ -86,6 +88,13 @@ def _lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> 
         else:
             return views.plain(LIFECYCLE_USAGE)
         return _summary(ctx, actor, label, since, at)
+    if verb == "gaps" and len(args) <= 1:
+        label = args[0].lower() if args else "7d"
+        if label not in PERIODS:
+            return views.plain(LIFECYCLE_USAGE)
+        report = ctx.services.gaps.report(actor, at - PERIODS[label], at)
+        names = {stage.id: stage.name() for stage in model.stages}
+        return gaps_blocks(report, PERIOD_NAMES[label], names)
     if verb == "stage" and len(args) == 1:
         if args[0] not in model:
             return views.plain(f"Unknown stage `{args[0]}`. Stages: {', '.join(model.ids)}")
