@@ -240,7 +240,8 @@ class Handoff:
             relayed = reply is not None and reply.decision == Decision.RELAYED
             return Edit(escalation.id, customer.user_id, customer.user_id, new,
                         f"to-agents:{reply.id}" if relayed and reply else None,
-                        to_customer=False, language=customer.locale)  # fmt: skip
+                        to_customer=False, language=customer.locale,
+                        copy_channel=escalation.agent_channel or "")  # fmt: skip
 
     def agent_edited(
         self, channel: str, thread_ts: str, ts: str, text: str | None
@@ -266,7 +267,7 @@ class Handoff:
             assert customer is not None
             return Edit(escalation.id, customer.user_id, escalation.assigned_agent or "", new,
                         f"agent-message:{message.id}", to_customer=True,
-                        language=customer.locale)  # fmt: skip
+                        language=customer.locale, copy_channel=conversation.channel)  # fmt: skip
 
     def escalation_at_card(self, channel: str, ts: str) -> int | None:
         """The escalation whose card is the message `ts` in `channel`, if it is one."""

@@ -138,6 +138,7 @@ class Edit:
     copy_key: str | None
     to_customer: bool  # the agent's message changed, so the customer's copy does
     language: str | None = None
+    copy_channel: str = ""  # where the copy is (the customer's channel, or the card's)
 
 
 @dataclass(frozen=True)

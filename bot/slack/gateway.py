@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)  # well above one call's 15 s timeout
 METADATA_EVENT = "supportbot_outbox"
 CONCURRENCY = 8  # calls in flight per process: Slack answers in ~100 ms, so send side by side
-CARD_WAIT = timedelta(seconds=1)  # a call under a card not posted yet looks again this soon
+CARD_WAIT = timedelta(seconds=1)
+# Not a Slack method: chat.update of the message another row posted (params["copy_of"] is that
+# row's key), sent once that row is out and its ts is known.
+UPDATE_COPY = "supportbot.update_copy"  # a call under a card not posted yet looks again this soon
 # Which Slack parameter takes the card's ts, for calls that need the card.
 CARD_TS_PARAM = {CardLink.THREAD: "thread_ts", CardLink.UPDATE: "ts"}
 
@@ -132,6 +135,15 @@ class Sender:
         with self.store.unit_of_work() as uow:
             row = uow.outbox.call(row_id)
             params = dict(row.params)
+            method = row.method
+            if method == UPDATE_COPY:
+                # An edit of a relayed message: its copy's place is known once the copy is out.
+                copy = uow.outbox.sent(str(params.pop("copy_of", "")))
+                if copy is None:
+                    delay = CARD_WAIT * 2 ** min(row.attempts, 9)  # up to ~17 minutes in all
+                    self._retry(uow, row, delay, "waiting for the copy it edits to be sent")
+                    return None
+                method, (params["channel"], params["ts"]) = "chat.update", copy
             ts_param = CARD_TS_PARAM.get(CardLink(row.card_link)) if row.card_link else None
             if ts_param is not None and row.escalation_id is not None:
                 card = uow.outbox.card_of(row.escalation_id)
@@ -140,7 +152,7 @@ class Sender:
                     return None
                 params["channel"], params[ts_param] = card
             # Copied out: leaving the unit of work expires the row.
-            return Call(row.method, params, row.channel, row.key, row.created_at)
+            return Call(method, params, row.channel, row.key, row.created_at)
 
     def _send(self, row_id: int) -> None:
         row = self._prepared(row_id)

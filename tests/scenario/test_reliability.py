@@ -156,3 +156,19 @@ def test_a_send_cut_short_by_a_crash_is_not_posted_twice(running: Running) -> No
     assert texts.count("never-reached") == 1
     with run.desk.store.unit_of_work() as uow:
         assert set(uow.session.scalars(select(OutboxMessage.status))) == {"sent"}
+
+
+def test_an_edit_queued_before_its_copy_is_out_waits_for_it(running: Running) -> None:
+    from bot.slack.gateway import UPDATE_COPY
+
+    run = running
+    run.fake.fail_next("chat.postMessage", status=500)  # the copy is late: retried first
+    run.ctx.send({"channel": DM, "text": "first words"}, key="copy-1")
+    run.ctx.send({"channel": DM, "copy_of": "copy-1", "text": "second words"}, key="edit-1",
+                 method=UPDATE_COPY)  # fmt: skip
+    [update] = run.fake.wait_for("chat.update", timeout=20)
+    [posted] = run.fake.history[DM]  # the copy, edited in place by the update
+    assert posted["ts"] == update.params["ts"] and posted["text"] == "second words"
+    assert [c.params["text"] for c in run.fake.calls_to("chat.postMessage")] == ["first words"] * 2
+    assert (update.params["channel"], update.params["text"]) == (DM, "second words")
+    assert "copy_of" not in update.params

@@ -18,6 +18,7 @@ from bot.service.vocabulary import CardLink, Decision, Phrase
 from bot.slack import views
 from bot.slack.context import SlackContext, now
 from bot.slack.files import COPY_FILE, SharedFile, copy_params, describe, shared_files
+from bot.slack.gateway import UPDATE_COPY
 from bot.slack.text import escape, plain
 
 log = logging.getLogger(__name__)
@@ -176,11 +177,11 @@ def relay_edit(ctx: SlackContext, event: dict, bot_user_id: str | None) -> None:
                  if edit.text is not None
                  else f"*<@{edit.author}>:* _(deleted this message)_")  # fmt: skip
     key = f"edit:{edit.copy_key or edit.escalation_id}:{event.get('event_ts') or event.get('ts')}"
-    copy = ctx.outbox.sent(edit.copy_key) if edit.copy_key else None
-    if copy is not None:
-        channel_of_copy, copy_ts = copy
-        ctx.send({"channel": channel_of_copy, "ts": copy_ts, "text": shown}, key=key,
-                 method="chat.update", user_id=edit.customer_user)  # fmt: skip
+    if edit.copy_key is not None:
+        # The copy may still be on its way (rate limits, retries): the update waits for it.
+        ctx.send({"channel": edit.copy_channel or channel, "copy_of": edit.copy_key,
+                  "text": shown}, key=key,
+                 method=UPDATE_COPY, user_id=edit.customer_user)  # fmt: skip
     elif not edit.to_customer:
         # Written before a person was called in (the card quotes it): said in the thread.
         notice = (f"*<@{edit.author}>* edited an earlier message: {escape(edit.text)}"
