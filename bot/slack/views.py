@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -228,9 +230,13 @@ def kb_results(result: SearchResult, can_send: bool) -> tuple[str, Blocks]:
 # -- leads -------------------------------------------------------------------------------
 
 
-def conversation_list(title: str, lines: Sequence[ConversationLine]) -> tuple[str, Blocks]:
+def conversation_list(
+    title: str, lines: Sequence[ConversationLine], total: int | None = None,
+    file_note: str = "",
+) -> tuple[str, Blocks]:
     """Conversations for `/lifecycle stage` and `/lifecycle stuck`: whole rows packed into
-    sections (a row is never cut), as many as one message holds, and how many more there are."""
+    sections (a row is never cut), as many as one message holds, and how many more there are
+    (of `total`, when `lines` are the first of more; `file_note` says where the rest are)."""
     if not lines:
         return f"{title}: none", [_section(f"*{escape(title)}*: none right now.")]
     rows = []
@@ -249,9 +255,23 @@ def conversation_list(title: str, lines: Sequence[ConversationLine]) -> tuple[st
             break
         blocks.append(_section("\n".join(part)))
         shown += len(part)
-    if shown < len(rows):
-        blocks.append(_context(f"…and {len(rows) - shown} more not shown here."))
+    left = (total if total is not None else len(rows)) - shown
+    if left > 0:
+        blocks.append(_context(f"…and {left} more {file_note or 'not shown here.'}"))
     return title, blocks
+
+
+def conversations_csv(lines: Sequence[ConversationLine]) -> str:
+    """Every row of a list, for the file sent when the message holds only the first."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["customer", "stage", "status", "waiting_minutes", "escalation",
+                     "agent", "last_message"])  # fmt: skip
+    for line in lines:
+        writer.writerow([line.user_id, line.stage, line.status, f"{line.waiting_minutes:.0f}",
+                         line.escalation_id or "", line.assigned_agent or "",
+                         line.last_message])  # fmt: skip
+    return out.getvalue()
 
 
 def _packed(rows: Sequence[str]) -> list[list[str]]:

@@ -188,3 +188,37 @@ def test_an_agent_answering_in_the_customers_thread_takes_it_over(running: Runni
                   if c.params["channel"] == CUSTOMER_CHANNEL]  # fmt: skip
     assert len(in_channel) == 1  # only the first answer: nothing over the agent's head
     assert run.services.handoff.card(1).status == "claimed"
+
+
+def test_a_long_list_shows_its_first_rows_and_sends_all_of_them_as_a_file(
+    running: Running,
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.service.records import Message
+    from bot.service.vocabulary import Role
+    from tests.scenario.conftest import LEAD
+    from tests.scenario.slack_requests import slash_command
+
+    run = running
+    at = datetime.now(UTC)
+    with run.services.store.unit_of_work() as uow:
+        for n in range(25):
+            customer, _ = uow.repo.get_or_create_customer("T1", f"UBUYER{n:02d}", "purchase", at)
+            talk = uow.repo.start_conversation(customer.id, f"DBUYER{n:02d}", "", "purchase", at)
+            uow.repo.add_message(Message(conversation_id=talk.id, role=Role.CUSTOMER,
+                                         text=f"buyer {n}: is the grinder in stock?",
+                                         created_at=at))  # fmt: skip
+        uow.commit()
+    run.slack.send_command(slash_command("/lifecycle", "stage purchase", LEAD,
+                                         response_url=run.fake.response_url("list")))  # fmt: skip
+    [answer] = run.fake.wait_for("response_url")
+    shown = json.dumps(answer.params["blocks"], ensure_ascii=False)
+    assert shown.count("is the grinder in stock?") == 20
+    assert "…and 5 more here: all 25 are in the CSV file in your DM with the app." in shown
+    [upload] = run.fake.wait_for("files.completeUploadExternal")
+    assert upload.params["channel_id"] == f"D{LEAD}"
+    [entry] = upload.params["files"]
+    rows = run.fake.files.content[entry["id"]].decode().splitlines()
+    assert len(rows) == 26 and rows[0].startswith("customer,stage,status")
+    assert sum("is the grinder in stock?" in row for row in rows) == 25

@@ -7,11 +7,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot.charts.figures import chart_data
 from bot.service.actors import Actor
 from bot.service.errors import NotAllowedError
-from bot.service.outcomes import CustomerRef
+from bot.service.outcomes import ConversationLine, CustomerRef
 from bot.slack import summary_view, views
 from bot.slack.chart_files import chart_files
 from bot.slack.context import SlackContext, now
@@ -30,6 +31,8 @@ LIFECYCLE_USAGE = """*Usage:* `/lifecycle <command>`
 • `help`: this message"""
 KB_USAGE = "*Usage:* `/kb <question>`: the articles a customer would get, with agent notes."
 PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30)}
+SHOWN = 20  # rows of a conversation list in the message; more go as a file too
+FULL_LIST = 500  # rows a list holds at most, message and file together
 PERIOD_NAMES = {"today": "today", "7d": "last 7 days", "30d": "last 30 days"}
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
@@ -99,11 +102,11 @@ def _lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> 
         if args[0] not in model:
             return views.plain(f"Unknown stage `{args[0]}`. Stages: {', '.join(model.ids)}")
         name = model.stage(args[0]).name()
-        return views.conversation_list(f"Open conversations in {name}",
-                                       ctx.reports.in_stage(actor, args[0], at))  # fmt: skip
+        return _listed(ctx, actor, f"Open conversations in {name}", f"stage-{args[0]}",
+                       ctx.reports.in_stage(actor, args[0], at, limit=FULL_LIST))  # fmt: skip
     if verb == "stuck" and not args:
-        return views.conversation_list("Stuck purchase-stage customers",
-                                       ctx.reports.stuck(actor, at))  # fmt: skip
+        return _listed(ctx, actor, "Stuck purchase-stage customers", "stuck",
+                       ctx.reports.stuck(actor, at, limit=FULL_LIST))  # fmt: skip
     if verb == "customer" and len(args) == 1 and (user := _user(args[0])):
         profile = ctx.reports.customer(actor, team, user, at)
         if profile is None:
@@ -116,6 +119,26 @@ def _lifecycle(ctx: SlackContext, actor: Actor, words: list[str], team: str) -> 
         before = ctx.desk.set_stage(CustomerRef(user, team), args[1], actor=actor, at=at)
         return views.plain(f"<@{user}>: {before} → {args[1]} (set by <@{actor.user_id}>)")
     return views.plain(LIFECYCLE_USAGE)
+
+
+def _listed(ctx: SlackContext, actor: Actor, title: str, name: str,
+            lines: list[ConversationLine]) -> tuple[str, list]:  # fmt: skip
+    """The first rows in the message; all of them, when there are more, as a CSV file in the
+    reader's DM with the app (nothing dropped, and the message stays readable)."""
+    if len(lines) <= SHOWN:
+        return views.conversation_list(title, lines)
+    note = "not shown here."
+    try:
+        dm = ctx.client.conversations_open(users=actor.user_id)["channel"]["id"]
+        ctx.client.files_upload_v2(
+            content=views.conversations_csv(lines).encode(), filename=f"lifecycle-{name}.csv",
+            title=f"{title} ({len(lines)})", channel=dm,
+            initial_comment=f"{title}: all {len(lines)}, as asked with /lifecycle.",
+        )  # fmt: skip
+        note = f"here: all {len(lines)} are in the CSV file in your DM with the app."
+    except SlackApiError as failed:
+        log.warning("could not send the list as a file: %s", failed.response.get("error"))
+    return views.conversation_list(title, lines[:SHOWN], total=len(lines), file_note=note)
 
 
 def _user(word: str) -> str | None:
