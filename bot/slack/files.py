@@ -108,7 +108,13 @@ class FileCopier:
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.token}"})
         with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as answer:  # noqa: S310 - host checked above
             content = answer.read(MAX_FILE_BYTES + 1)
+            kind = answer.headers.get_content_type()
         if len(content) > MAX_FILE_BYTES:
+            return None
+        if kind == "text/html" and not parts.path.lower().endswith((".html", ".htm")):
+            # Slack answers a download it refuses (token, scope) with 200 and its sign-in page:
+            # copying that would hand the agent a web page instead of the screenshot.
+            log.warning("Slack answered the download of %s with a web page; not copied", url)
             return None
         return content
 
