@@ -39,6 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Check the settings, the database and Slack, then serve until interrupted."""
     from bot.slack.app import create_app, create_client, gateway_store, start_background
+    from bot.slack.routing import check_routes
 
     socket_mode = not args.http
     if socket_mode and not settings.slack_app_token:
@@ -49,6 +50,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     require_slack(settings, socket_mode)
     host, port = _listen_address(args.host, args.port) if args.http else ("", 0)
     services = build_services(settings)
+    check_routes(settings, services.model)  # a wrong setting is named before Slack is asked
     try:
         check_writable(gateway_store(services).engine)
     except NotWritableError as exc:

@@ -85,6 +85,17 @@ def test_missing_or_wrong_credentials_name_the_variable(
         assert "supportbot chat" in line
 
 
+def test_a_route_to_an_unknown_stage_is_named_before_slack_is_asked(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/api/"
+    result = run(["run", "--http"], tmp_path, SLACK_BOT_TOKEN="xoxb-x",
+                 SLACK_SIGNING_SECRET="s", SUPPORT_AGENT_CHANNEL="CAGENTS",
+                 SLACK_API_BASE_URL=closed, TRIAGE_ROUTES="stage:checkout=C0SALES")  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "supportbot: TRIAGE_ROUTES: no stage 'checkout' in the stage model"
+    )
+
+
 def test_an_unreachable_slack_is_one_clear_line(tmp_path: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}/api/"
     result = run(["run", "--http"], tmp_path, SLACK_BOT_TOKEN="xoxb-x",
