@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.bootstrap import Services
 from bot.config import Settings
@@ -130,6 +131,16 @@ class SlackContext:
         # before escaping, so no part ends inside an "&amp;".
         for number, part in enumerate(split(relay.text)):
             self.send({**base, "text": escape(part)}, key=key if number == 0 else f"{key}:{number}")
+
+    def tell(self, channel: str, user: str, text: str) -> None:
+        """An ephemeral note to one person (why they were refused, what their action did):
+        it only matters in the moment, so it is sent directly and a failure is only logged."""
+        if not channel or not user:
+            return
+        try:
+            self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except SlackApiError as exc:
+            log.warning("could not tell %s: %s", user, exc)
 
     def is_shared(self, channel: str) -> bool:
         """Whether a channel is shared with other workspaces (Slack Connect), asked of Slack

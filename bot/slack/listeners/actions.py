@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 
 from bot.service.errors import REFUSALS, NotFoundError
 from bot.service.outcomes import Card, CustomerRef
@@ -217,13 +216,7 @@ def _escalation_id(action: dict) -> int:
 
 def _refuse(ctx: SlackContext, body: dict, text: str) -> None:
     channel, _ = _where(body)
-    user = (body.get("user") or {}).get("id")
-    if not channel or not user:
-        return
-    try:
-        ctx.client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except SlackApiError as exc:
-        log.warning("could not tell %s why they were refused: %s", user, exc)
+    ctx.tell(channel, (body.get("user") or {}).get("id") or "", text)
 
 
 def _to_customer(card: Card, text: str) -> dict:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import Ack, App
-from slack_sdk.errors import SlackApiError
 
 from bot.service.errors import REFUSALS, InvalidDraftError, NotFoundError
 from bot.slack.context import SlackContext, now
@@ -35,7 +34,7 @@ def register(app: App, ctx: SlackContext) -> None:
         escalation_id = (ctx.handoff.escalation_at_card(channel, card)
                          if channel in ctx.settings.triage_channels else None)  # fmt: skip
         if escalation_id is None:
-            _tell(ctx, channel, user, "*Save as article* works on an agent's reply in an "
+            ctx.tell(channel, user, "*Save as article* works on an agent's reply in an "
                                       "escalation's thread.")  # fmt: skip
             return
         _open(ctx, body, escalation_id, ts if ts != card else None, channel, user)
@@ -111,7 +110,7 @@ def _open(ctx: SlackContext, body: dict, escalation_id: int, answer_ts: str | No
     try:
         form = ctx.services.drafts.prefill(actor, escalation_id, answer_ts)
     except REFUSALS as refused:
-        _tell(ctx, channel, user, str(refused))
+        ctx.tell(channel, user, str(refused))
         return
     view = draft_modal(form, ctx.services.model, {"channel": channel})
     ctx.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -119,12 +118,3 @@ def _open(ctx: SlackContext, body: dict, escalation_id: int, answer_ts: str | No
 
 def _short(message: str) -> str:
     return message if len(message) <= ERROR_LIMIT else message[: ERROR_LIMIT - 1] + "…"
-
-
-def _tell(ctx: SlackContext, channel: str, user: str, text: str) -> None:
-    if not channel or not user:
-        return
-    try:
-        ctx.client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except SlackApiError as exc:
-        log.warning("could not answer %s: %s", user, exc)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import App
-from slack_sdk.errors import SlackApiError
 
 from bot.service.errors import REFUSALS
 from bot.service.vocabulary import EscalationStatus
@@ -50,7 +49,7 @@ def handle_reaction(ctx: SlackContext, event: dict) -> None:
             if result.won:
                 claimed(ctx, result.card, actor.user_id)
             elif result.holder != actor.user_id:  # their own second :eyes: needs no answer
-                _tell(ctx, channel, user, views.claim_refusal(result))
+                ctx.tell(channel, user, views.claim_refusal(result))
         else:
             if ctx.handoff.card(escalation_id).status == EscalationStatus.RESOLVED:
                 return
@@ -58,11 +57,4 @@ def handle_reaction(ctx: SlackContext, event: dict) -> None:
     except REFUSALS as refused:
         log.warning("refused :%s: on escalation %s by %s: %s", reaction, escalation_id, user,
                     refused)  # fmt: skip
-        _tell(ctx, channel, user, str(refused))
-
-
-def _tell(ctx: SlackContext, channel: str, user: str, text: str) -> None:
-    try:
-        ctx.client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except SlackApiError as exc:
-        log.warning("could not tell %s why their reaction did nothing: %s", user, exc)
+        ctx.tell(channel, user, str(refused))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 
 from bot.service.errors import REFUSALS
 from bot.service.outcomes import CustomerRef
@@ -34,7 +33,7 @@ def escalate_message(
     if not presser:
         return
     if channel not in ctx.settings.support_customer_channels:
-        _tell(ctx, channel, presser, "*Escalate to support* works on messages in customer "
+        ctx.tell(channel, presser, "*Escalate to support* works on messages in customer "
                                      "channels.")  # fmt: skip
         return
     author = message.get("user") or ""
@@ -59,13 +58,6 @@ def escalate_message(
         )  # fmt: skip
     except REFUSALS as refused:
         log.warning("refused Escalate to support by %s: %s", presser, refused)
-        _tell(ctx, channel, presser, str(refused))
+        ctx.tell(channel, presser, str(refused))
         return
     answer(ctx, reply, channel, thread, customer.user_id if customer else presser)
-
-
-def _tell(ctx: SlackContext, channel: str, user: str, text: str) -> None:
-    try:
-        ctx.client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except SlackApiError as exc:
-        log.warning("could not answer %s's shortcut: %s", user, exc)
