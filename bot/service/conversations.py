@@ -57,9 +57,10 @@ class Conversations:
 
     def customer(
         self, uow: UnitOfWork, who: CustomerRef, at: datetime, locale: str | None
-    ) -> Customer:
-        """The customer writing now, created at the default stage when new."""
-        customer, _ = uow.repo.get_or_create_customer(
+    ) -> tuple[Customer, bool]:
+        """The customer writing now, created at the default stage when new; and whether
+        they were created just now (so they have no conversation yet)."""
+        customer, created = uow.repo.get_or_create_customer(
             who.team_id, who.user_id, self.model.default_stage, at, locale
         )
         if customer.stage not in self.model:
@@ -68,7 +69,7 @@ class Conversations:
         customer.last_seen = max(customer.last_seen, at)
         if locale and not customer.locale:
             customer.locale = locale
-        return customer
+        return customer, created
 
     def find_or_start(
         self,
@@ -78,12 +79,16 @@ class Conversations:
         thread_ts: str,
         at: datetime,
         reuse_resolved: bool = False,
+        new_customer: bool = False,
     ) -> tuple[Conversation, bool]:
         """The conversation going on in this channel and thread, or a new one; and whether
-        it was started just now (so it holds nothing yet)."""
+        it was started just now (so it holds nothing yet). A customer created in this unit
+        of work (`new_customer`) has none to look up."""
         assert customer.id is not None
-        conversation = uow.repo.active_conversation(customer.id, channel, thread_ts)
-        if conversation is None and reuse_resolved:
+        conversation = None
+        if not new_customer:
+            conversation = uow.repo.active_conversation(customer.id, channel, thread_ts)
+        if conversation is None and reuse_resolved and not new_customer:
             # A "thanks" right after a resolved question belongs to it, not to a new one.
             latest = uow.repo.latest_conversation(customer.id)
             if (
@@ -104,13 +109,15 @@ class Conversations:
             conversation = None
         started = conversation is None
         if conversation is None:
+            conversation = uow.repo.start_conversation(
+                customer.id, channel, thread_ts, customer.stage, at
+            )
+            # Changed after the insert above, which flushes: the customer is then written
+            # once, with the rest of the message's changes.
             customer.usual_gap_days = usual_gap(
                 customer.usual_gap_days, customer.last_conversation_at, at
             )
             customer.last_conversation_at = at
-            conversation = uow.repo.start_conversation(
-                customer.id, channel, thread_ts, customer.stage, at
-            )
         self.touch(conversation, at)
         return conversation, started
 

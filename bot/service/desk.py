@@ -110,11 +110,12 @@ class Desk:
                 earlier = steps.earlier_reply(uow, channel, slack_ts)
                 if earlier is not None:
                     return earlier  # processed before a crash or a redelivery: same answer
-            customer = steps.customer(uow, who, at, locale)
+            customer, new_customer = steps.customer(uow, who, at, locale)
             kind = self.detector.courtesy(text)
             conversation, started = steps.find_or_start(
-                uow, customer, channel, thread_ts, at, reuse_resolved=kind is not None
-            )
+                uow, customer, channel, thread_ts, at, reuse_resolved=kind is not None,
+                new_customer=new_customer,
+            )  # fmt: skip
             if conversation.status not in APP_ANSWERS:
                 # A person is on it: keep the message for them, don't answer over their head.
                 steps.add_message(uow, conversation, Role.CUSTOMER, text, at, slack_ts=slack_ts)
@@ -293,10 +294,11 @@ class Desk:
         conversation is that reply's (or NotFoundError if it is not theirs), not `channel`'s."""
         steps = self.conversations
         with self.store.unit_of_work() as uow:
-            customer = steps.customer(uow, who, at, None)
+            customer, new_customer = steps.customer(uow, who, at, None)
             if from_message is not None:
                 channel, thread_ts = steps.place_of(uow, customer, from_message)
-            conversation, _ = steps.find_or_start(uow, customer, channel, thread_ts, at)
+            conversation, _ = steps.find_or_start(uow, customer, channel, thread_ts, at,
+                                                  new_customer=new_customer)  # fmt: skip
             language = customer.locale or self.default_locale
             steps.add_message(uow, conversation, Role.CUSTOMER, "(asked to talk to a person)", at,
                               decision=Decision.HUMAN, language=language)  # fmt: skip
@@ -337,8 +339,9 @@ class Desk:
                 assert found is not None
                 person = found
             else:
-                person = steps.customer(uow, customer, at, None)
-                conversation, _ = steps.find_or_start(uow, person, channel, thread_ts, at)
+                person, new_customer = steps.customer(uow, customer, at, None)
+                conversation, _ = steps.find_or_start(uow, person, channel, thread_ts, at,
+                                                      new_customer=new_customer)  # fmt: skip
                 if text and uow.repo.customer_message_by_ts(channel, slack_ts) is None:
                     # The flagged message is what the agent must read first.
                     steps.add_message(uow, conversation, Role.CUSTOMER, clean_incoming(text), at,
