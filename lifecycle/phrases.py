@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge_base.text import fold
 
 _KEY = 3  # phrases are bucketed by the first letters of their first word
 _MIN_GAPPED_WORD = 3
+# A message is matched several times while it is answered (stage tagging, stuck signals, the
+# assessment over the conversation so far, the timers' idle check): the hits are kept.
+_TEXTS_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,13 @@ class PhraseMatcher:
                 continue
             seen.add((label, folded))
             self._buckets[folded[0][:_KEY]].append((folded, label, phrase))
+        self._found = lru_cache(maxsize=_TEXTS_KEPT)(self._find)
 
     def find(self, text: str) -> list[PhraseHit]:
         """Every phrase that occurs in `text`; a phrase counts once however often it occurs."""
+        return list(self._found(text))
+
+    def _find(self, text: str) -> tuple[PhraseHit, ...]:
         message = fold(text).split()
         hits: dict[tuple[str, str], PhraseHit] = {}
         for start, word in enumerate(message):
@@ -66,7 +74,7 @@ class PhraseMatcher:
                     kept = hits.get((label, phrase))
                     if kept is None or (hit.exact and not kept.exact):
                         hits[(label, phrase)] = hit
-        return list(hits.values())
+        return tuple(hits.values())
 
 
 def _matches_at(message: list[str], start: int, phrase: tuple[str, ...], gap: int) -> bool:
