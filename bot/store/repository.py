@@ -6,7 +6,9 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, case, func, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 import bot.store.mapping  # noqa: F401 - the statements below select mapped records
@@ -104,14 +106,35 @@ _REPLY_TO = (
 
 
 def _insert(session: Session, table: Table, row: object) -> None:
-    """Write a new record with one Core INSERT, give it its id, and put it in the session as
-    if it had been read, so later reads return this very object and its changes are saved.
+    """Write a new record with one Core INSERT, and give it its id (see `_attach`).
 
     The ORM's unit of work costs several times the statement itself for an insert; messages
     and stage changes are written on every customer message."""
-    values = {column.key: getattr(row, column.key) for column in table.c if column.key != "id"}
-    result = session.execute(insert(table), values)
-    row.id = result.inserted_primary_key[0]  # type: ignore[attr-defined, index]
+    result = session.execute(insert(table), _values(table, row))
+    _attach(session, row, result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def _insert_unless_taken(session: Session, customer: Customer) -> Executable:
+    """INSERT the customer unless their (team, user) is there already, returning the new id."""
+    table = tables.customers
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    dialect_insert = postgresql_insert if postgresql else sqlite_insert
+    return (
+        dialect_insert(table)
+        .values(_values(table, customer))
+        .on_conflict_do_nothing(index_elements=[table.c.team_id, table.c.user_id])
+        .returning(table.c.id)
+    )
+
+
+def _values(table: Table, row: object) -> dict[str, object]:
+    return {column.key: getattr(row, column.key) for column in table.c if column.key != "id"}
+
+
+def _attach(session: Session, row: object, new_id: object) -> None:
+    """Give a record written with Core its id and put it in the session as if it had been
+    read: later reads in the unit of work return this very object, and its changes are saved."""
+    row.id = new_id  # type: ignore[attr-defined]
     make_transient_to_detached(row)
     session.add(row)
 
@@ -144,7 +167,15 @@ class Repository:
         customer = Customer(team_id=team_id, user_id=user_id, locale=locale, stage=stage,
                             stage_source=StageSource.DEFAULT, first_seen=now,
                             last_seen=now)  # fmt: skip
-        return add_unless_taken(self.session, customer, lambda: self.customer(team_id, user_id))
+        # Another worker may create them at the same moment: the unique key decides, and
+        # theirs stands. ON CONFLICT DO NOTHING says so without a savepoint around the insert.
+        new_id = self.session.execute(_insert_unless_taken(self.session, customer)).scalar()
+        if new_id is None:
+            theirs = self.customer(team_id, user_id)
+            assert theirs is not None, "the customers' unique key failed but nobody is there"
+            return theirs, False
+        _attach(self.session, customer, new_id)
+        return customer, True
 
     def customer_history(self, customer_id: int) -> tuple[int, int]:
         conversations = self.session.scalar(
