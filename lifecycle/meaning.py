@@ -4,8 +4,9 @@ Phrase lists cannot cover four languages' ways of saying "found it, thanks" or "
 talk to someone": a multilingual sentence model can. Every labelled example (each stage's
 examples in the stage model, each stuck signal's and the closings' in the escalation rules) is
 embedded once as a query, like the customer's message, and a message's reading is, per label,
-its most similar example and that similarity. The example stays in the reading, so every
-decision made from it can say why: 'like "Grazie, trovato!" (0.93)'.
+the mean similarity of its TOP_K most similar examples, and the most similar one. The example
+stays in the reading, so every decision made from it can say why: 'like "Grazie, trovato!"
+(0.93)' (that example's own similarity).
 
 Vectors come from the knowledge base's embedder (`knowledge_base.semantic.VectorMemo`): the
 examples are cached on disk like article texts, and a message read by the search is not
@@ -29,6 +30,11 @@ STAGE = "stage:"
 SIGNAL = "signal:"
 CLOSING = "closing"
 READINGS_KEPT = 4096
+# A label's similarity is the mean of its few most similar examples: one example that happens
+# to sit near a message of another label moves it less than the single nearest would (dev:
+# precision 0.929 -> 0.964, stuck recall 0.90 -> 0.95, Bitext stage accuracy 0.875 -> 0.885;
+# 2 and 5 were worse than 3).
+TOP_K = 3
 
 
 @dataclass(frozen=True)
@@ -36,12 +42,13 @@ class Nearest:
     """A label's most similar example for a message."""
 
     label: str
-    similarity: float
-    example: str
+    similarity: float  # the label's: the mean of its TOP_K most similar examples
+    example: str  # the most similar example
+    closest: float = 0.0  # that example's own similarity
 
     @property
     def why(self) -> str:
-        return f'like "{self.example}" ({self.similarity:.2f})'
+        return f'like "{self.example}" ({max(self.closest, self.similarity):.2f})'
 
 
 @dataclass(frozen=True)
@@ -92,12 +99,14 @@ class Meaning:
             return Reading({})
         similarities = self._matrix @ self.vector(text)
         bounds = [start for _, start in self._starts]
-        best = np.maximum.reduceat(similarities, bounds)
         nearest: dict[str, Nearest] = {}
         ends = [*bounds[1:], len(similarities)]
-        for (label, start), end, top in zip(self._starts, ends, best, strict=True):
-            row = start + int(np.argmax(similarities[start:end]))
-            nearest[label] = Nearest(label, round(float(top), 4), self._texts[row])
+        for (label, start), end in zip(self._starts, ends, strict=True):
+            part = similarities[start:end]
+            row = start + int(np.argmax(part))
+            top = float(np.sort(part)[-TOP_K:].mean())
+            closest = round(float(similarities[row]), 4)
+            nearest[label] = Nearest(label, round(top, 4), self._texts[row], closest)
         return Reading(nearest)
 
     def similarity(self, first: str, second: str) -> float:

@@ -60,6 +60,9 @@ CLOSING_FLOOR = 0.86
 CLOSING_LEAD = 0.01
 CLOSING_WORDS = 24
 _CLAUSE = re.compile(r"[.!;,\n]+|\s[-\u2013\u2014]\s")
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+SENTENCE_WORDS = 3  # "ok." or "hi!" alone says nothing
+MAX_SENTENCES = 4  # each one read costs an embedding
 # Two messages this alike in meaning ask for the same thing.
 REPEAT_COSINE = 0.90
 # The nearest stage example is a purchase one, this near: a buyer, whatever the tag says.
@@ -172,19 +175,37 @@ class StuckDetector:
         found = [Signal(hit.label, 0, hit.phrase) for hit in self._matcher.find(text)]
         if FRUSTRATION not in {s.id for s in found} and _shouts(text):
             found.append(Signal(FRUSTRATION, 0, text.strip()[:40]))
-        reading = self.read(text)
-        if reading is not None:
-            stages = reading.ranked(STAGE)
-            nearest_stage = max(
-                stages[0].similarity if stages else 0.0, reading.similarity(CLOSING_LABEL)
-            )
-            seen = {s.id for s in found}
-            for signal, (floor, lead) in MEANING_SIGNALS.items():
-                near = reading.get(SIGNAL + signal)
-                if signal in seen or near is None:
-                    continue
-                if near.similarity >= floor and near.similarity - nearest_stage >= lead:
-                    found.append(Signal(signal, 0, near.why))
+        if self.meaning is None:
+            return found
+        seen = {s.id for s in found}
+        found += [s for s in self._meant_signals(text, MEANING_SIGNALS) if s.id not in seen]
+        if ASKED_FOR_HUMAN in {s.id for s in found}:
+            return found
+        # A request for a call at the end of a paragraph about the order is drowned out when
+        # only the whole is read: a long message is also read sentence by sentence for it
+        # (only for it: a sentence alone sounds more upset, or more like a payment problem,
+        # than the message it is part of).
+        asks = {ASKED_FOR_HUMAN: MEANING_SIGNALS[ASKED_FOR_HUMAN]}
+        for sentence in _sentences(text):
+            if meant := self._meant_signals(sentence, asks):
+                return [*found, meant[0]]
+        return found
+
+    def _meant_signals(self, text: str, signals: dict[str, tuple[float, float]]) -> list[Signal]:
+        """The `signals` whose examples the text is clearly nearest to."""
+        assert self.meaning is not None
+        reading = self.meaning.read(text)
+        stages = reading.ranked(STAGE)
+        nearest_stage = max(
+            stages[0].similarity if stages else 0.0, reading.similarity(CLOSING_LABEL)
+        )
+        found = []
+        for signal, (floor, lead) in signals.items():
+            near = reading.get(SIGNAL + signal)
+            if near is None or near.similarity < floor:
+                continue
+            if near.similarity - nearest_stage >= lead:
+                found.append(Signal(signal, 0, near.why))
         return found
 
     def buying_words(self, text: str) -> str:
@@ -330,6 +351,12 @@ def _same_question(earlier: Turn, later: Turn) -> bool:
         return True
     a, b = content_words(earlier.text), content_words(later.text)
     return bool(a and b) and fuzz.token_set_ratio(a, b) >= REPEAT_SIMILARITY
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of a message of two or more, each of a few words (at most MAX_SENTENCES)."""
+    found = [p.strip() for p in _SENTENCE.split(text) if len(p.split()) >= SENTENCE_WORDS]
+    return found[:MAX_SENTENCES] if len(found) > 1 else []
 
 
 def _shouts(text: str) -> bool:

@@ -110,3 +110,27 @@ def test_a_buyer_with_a_full_cart_is_judged_as_a_buyer(desk: Desk) -> None:
     [event] = later(desk, 40)
     assert event.escalation.stage == "purchase"
     assert event.escalation.reasons[-1] == "waiting 40 minutes since the last question"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The grinder I got last week makes a weird rattling noise when it starts, and the manual "
+        "doesn't say anything about it. Could one of your people ring me this afternoon?",
+        "Ho ricevuto la macchina ieri ma la lancia vapore non scalda bene, ho provato a pulirla. "
+        "Qualcuno di voi mi puo chiamare domani mattina?",
+    ],
+)
+def test_a_request_for_a_call_at_the_end_of_a_long_message_escalates(desk: Desk, text: str) -> None:
+    assert not [hit for hit in desk.detector._matcher.find(text)]  # no phrase: meaning must
+    desk.set_stage(ANNA, "support", actor=LEAD, at=T0)
+    reply = ask(desk, text)
+    assert reply.escalation is not None
+    [reason] = [r for r in reply.escalation.reasons if r.startswith("asked for a person")]
+    assert 'like "' in reason
+
+
+def test_a_long_message_without_a_request_does_not_escalate(desk: Desk) -> None:
+    desk.set_stage(ANNA, "support", actor=LEAD, at=T0)
+    reply = ask(desk, "The machine works fine now. Thanks for the help earlier, really nice team.")
+    assert reply.escalation is None
