@@ -64,6 +64,14 @@ _LATEST_CONVERSATION = (
     .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
     .limit(1)
 )
+# Every timer pass, every few seconds in a worker and at each long gap in a replay.
+_DUE_CONVERSATIONS = (
+    select(Conversation)
+    .where(Conversation.status == ConversationStatus.OPEN, Conversation.due_at <= bindparam("now"))
+    .order_by(Conversation.due_at, Conversation.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
 _MESSAGES_WITH_FEEDBACK = (
     select(Message, Feedback)
     .outerjoin(Feedback, Feedback.message_id == Message.id)
@@ -263,18 +271,7 @@ class Repository:
         """Open conversations whose timer is due, the longest due first. On PostgreSQL the
         rows stay locked until commit and rows another worker holds are skipped, so two
         workers never act on one due time."""
-        return list(
-            self.session.scalars(
-                select(Conversation)
-                .where(
-                    Conversation.status == ConversationStatus.OPEN,
-                    Conversation.due_at <= now,
-                )
-                .order_by(Conversation.due_at, Conversation.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
+        return list(self.session.scalars(_DUE_CONVERSATIONS, {"now": now, "limit": limit}))
 
     def active_in_stage(self, stage: str, limit: int) -> list[Conversation]:
         """Conversations still going on in `stage`, the most recently active first."""
