@@ -134,3 +134,20 @@ def test_a_long_message_without_a_request_does_not_escalate(desk: Desk) -> None:
     desk.set_stage(ANNA, "support", actor=LEAD, at=T0)
     reply = ask(desk, "The machine works fine now. Thanks for the help earlier, really nice team.")
     assert reply.escalation is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the espresso machine arrived today, how do i descale it before the first coffee?",
+        "il macinino è arrivato ieri, come si regola la macinatura?",
+        "die Maschine ist gestern angekommen, wie entkalke ich sie richtig?",
+        "ekspres dotarł wczoraj, jak go odkamienić?",
+    ],
+)
+def test_a_buyer_whose_order_arrived_moves_to_support_in_any_language(
+    desk: Desk, text: str
+) -> None:
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    reply = ask(desk, text)
+    assert (reply.stage, reply.stage_changed) == ("support", True)
