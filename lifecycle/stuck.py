@@ -63,6 +63,7 @@ _CLAUSE = re.compile(r"[.!;,\n]+|\s[-\u2013\u2014]\s")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 SENTENCE_WORDS = 3  # "ok." or "hi!" alone says nothing
 MAX_SENTENCES = 4  # each one read costs an embedding
+ASK_RANK = 5  # read sentence by sentence when a request for a person is this near the whole
 # Two messages this alike in meaning ask for the same thing.
 REPEAT_COSINE = 0.90
 # The nearest stage example is a purchase one, this near: a buyer, whatever the tag says.
@@ -185,6 +186,11 @@ class StuckDetector:
         # only the whole is read: a long message is also read sentence by sentence for it
         # (only for it: a sentence alone sounds more upset, or more like a payment problem,
         # than the message it is part of).
+        # Each sentence read costs an embedding: only when the whole message is already among
+        # the labels nearest to a request for a person.
+        ranked = [n.label for n in self.meaning.read(text).ranked("")[:ASK_RANK]]
+        if SIGNAL + ASKED_FOR_HUMAN not in ranked:
+            return found
         asks = {ASKED_FOR_HUMAN: MEANING_SIGNALS[ASKED_FOR_HUMAN]}
         for sentence in _sentences(text):
             if meant := self._meant_signals(sentence, asks):
