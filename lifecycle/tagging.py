@@ -3,6 +3,7 @@
 The rules are meant to be reasoned about by a person:
 - the customer's known stage is the prior: only strong evidence (or any evidence for a customer
   we know nothing about yet) moves it, and the new stage must clearly beat the current one;
+- before the purchase, a customer goes back at most one stage, and only on clear evidence;
 - a customer who has bought is never sent back before the purchase stage by a question, and
   moves between the stages after it (support, bonding) as readily as one step forward: a loyal
   customer with a leaking machine is a support case;
@@ -221,7 +222,11 @@ class StageTagger:
             return NEXT  # has bought: a problem is support, loyalty talk is bonding
         if there == here + 1:
             return NEXT  # the natural next step of the funnel
-        return STRONG if there > here else BACKWARD
+        if there > here:
+            return STRONG
+        # One step back ("actually, still comparing") happens; a buyer asking "do you sell
+        # decaf?" is not making first contact again.
+        return BACKWARD if there == here - 1 else None
 
     def _order(self, stage: str) -> int:
         return self.model.position(stage) if stage in self.model else 0
