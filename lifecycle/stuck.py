@@ -185,9 +185,8 @@ class StuckDetector:
         # A request for a call at the end of a paragraph about the order is drowned out when
         # only the whole is read: a long message is also read sentence by sentence for it
         # (only for it: a sentence alone sounds more upset, or more like a payment problem,
-        # than the message it is part of).
-        # Each sentence read costs an embedding: only when the whole message is already among
-        # the labels nearest to a request for a person.
+        # than the message it is part of). Each sentence read costs an embedding, so only
+        # when a request for a person is already among the labels nearest the whole message.
         ranked = [n.label for n in self.meaning.read(text).ranked("")[:ASK_RANK]]
         if SIGNAL + ASKED_FOR_HUMAN not in ranked:
             return found
