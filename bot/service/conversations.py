@@ -128,7 +128,6 @@ class Conversations:
         role: Role,
         text: str,
         at: datetime,
-        need_id: bool = True,
         **fields: object,
     ) -> Message:
         """Store a message in the conversation."""
@@ -136,7 +135,6 @@ class Conversations:
         return uow.repo.add_message(
             Message(conversation_id=conversation.id, role=role, text=text, created_at=at,
                     **fields),  # type: ignore[arg-type]
-            need_id=need_id,
         )  # fmt: skip
 
     def reply(

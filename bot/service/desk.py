@@ -154,7 +154,6 @@ class Desk:
                 article_id=article.id if article else None,
                 score=best.score if best else None,
                 slack_ts=slack_ts,
-                need_id=False,
             )
             so_far.messages.append(asked)
             weight = contact_weight(conversation.stage, self.model)

@@ -69,9 +69,8 @@ class Repository(Protocol):
     def active_in_stage(self, stage: str, limit: int) -> list[Conversation]: ...
 
     # -- messages and feedback ------------------------------------------------------------
-    def add_message(self, message: Message, *, need_id: bool = True) -> Message:
-        """Store a new message; it has its id on return unless `need_id` is false, when it
-        may be written (and numbered) with the rest of the unit of work."""
+    def add_message(self, message: Message) -> Message:
+        """Store a new message; it has its id on return."""
         ...
 
     def message(self, message_id: int) -> Message | None: ...

@@ -286,9 +286,8 @@ class Repository:
 
     # -- messages and feedback ------------------------------------------------------------
 
-    def add_message(self, message: Message, *, need_id: bool = True) -> Message:
-        # Written at once, id and all, whatever `need_id` says: a Core INSERT is cheaper than
-        # leaving it to the next flush.
+    def add_message(self, message: Message) -> Message:
+        # Written at once, id and all: a Core INSERT is cheaper than the next flush.
         _insert(self.session, tables.messages, message)
         return message
 

@@ -171,8 +171,8 @@ class FakeRepository:
     escalation = _by_id(Escalation)
     add_stage_change = _add
 
-    def add_message(self, message: Message, *, need_id: bool = True) -> Message:
-        return self._add(message)  # numbered at once either way, as a flush would
+    def add_message(self, message: Message) -> Message:
+        return self._add(message)
 
     def messages_with_feedback(
         self, conversation_id: int
