@@ -26,7 +26,7 @@ from dataclasses import astuple, dataclass
 from rapidfuzz import fuzz, process
 
 from knowledge_base.articles import Article
-from knowledge_base.spelling import Vocabulary
+from knowledge_base.spelling import Respeller, Vocabulary
 from knowledge_base.stemming import Analyzer, char_ngrams
 
 # BM25's usual constants.
@@ -182,6 +182,8 @@ class LocaleIndex:
         # Tags are keywords a writer chose for the article: searched like its questions.
         tags = [analyse(" ".join(a.tags)) for a in self.articles]
         self.vocabulary = Vocabulary([*(p for ps in phrasings for p in ps), *answers, *tags])
+        # Read off the analyser now, while it has learnt the articles' words and no query's.
+        self.respeller = Respeller(self.vocabulary, self.analyzer.surfaces())
         self._stems = _Bm25(
             [
                 _stem_doc([*ps, tag], answer)

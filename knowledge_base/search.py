@@ -231,7 +231,12 @@ class Searcher:
     ) -> SearchResult:
         """Rank articles for `query`; `language` is the customer's known one, used when unsure."""
         detected = self._languages.guess(query, language) or self.kb.default_locale
-        vector = self._vectors.query(query) if self.semantic and self._vectors else None
+        vector = None
+        if self.semantic and self._vectors:
+            # The model reads typos and missing accents less well than the words the articles
+            # write; the word index corrects them its own way (knowledge_base/spelling.py).
+            own = self._indexes.get(detected)
+            vector = self._vectors.query(own.respeller.respell(query) if own else query)
         best: dict[str, tuple[float, Article]] = {}
         for locale in dict.fromkeys((detected, self.kb.default_locale)):
             index = self._indexes.get(locale)

@@ -124,6 +124,20 @@ class Analyzer:
         pairs = [get(word) or self._learn(word) for word in tokens(text)]
         return [p[0] for p in pairs if p[0]], [p[1] for p in pairs if p[0]]
 
+    def surfaces(self) -> dict[str, str | None]:
+        """How the words learnt so far are written, where that is not their folded form:
+        folded -> the one way it is written, or None where it is written several ways
+        (Italian "e" and "è"). A word not in the map is written as it folds."""
+        forms: dict[str, set[str]] = {}
+        for word, (folded, _) in self._cache.items():
+            if folded:
+                forms.setdefault(folded, set()).add(word)
+        return {
+            folded: next(iter(words)) if len(words) == 1 else None
+            for folded, words in forms.items()
+            if words != {folded}
+        }
+
     def _learn(self, word: str) -> tuple[str, str]:
         if len(self._cache) > _CACHE_SIZE:  # misspellings would otherwise pile up forever
             self._cache.clear()

@@ -12,7 +12,7 @@ from knowledge_base.search import (
     Thresholds,
     content_words,
 )
-from knowledge_base.spelling import Vocabulary
+from knowledge_base.spelling import Respeller, Vocabulary
 from knowledge_base.stemming import Analyzer
 
 
@@ -200,6 +200,33 @@ def test_an_unknown_word_is_read_as_the_known_word_it_misspells() -> None:
     assert vocabulary.correct("paypall") == ("paypal", "paypal")
     assert vocabulary.correct("weather") is None
     assert vocabulary.correct("pay") is None  # known words stay as they are
+
+
+def respeller(locale: str, *texts: str) -> Respeller:
+    analyzer = Analyzer(locale)
+    vocabulary = Vocabulary([analyzer.analyze(text) for text in texts])
+    return Respeller(vocabulary, analyzer.surfaces())
+
+
+def test_the_model_gets_the_query_in_the_articles_spelling() -> None:
+    polish = respeller("pl", "Nakładki są za duże? Zadzwoń: skontaktować się telefonicznie")
+    # Accents put back, capitals and punctuation kept, a long misspelt word corrected.
+    assert polish.respell("Nakladki sa za duze, telefonicznei!") == (
+        "Nakładki są za duże, telefonicznie!"
+    )
+    # German typed on a keyboard without umlauts: "ae" for "ä" is one edit from the word.
+    german = respeller("de", "Wie lange läuft der Akku? Verlängern in der App.")
+    assert german.respell("wie lange laeuft der akku") == "wie lange läuft der akku"
+
+
+def test_the_respeller_leaves_alone_what_it_cannot_be_sure_of() -> None:
+    italian = respeller("it", "Il prezzo è alto e la consegna è veloce", "bestellen")
+    assert italian.respell("e gratis?") == "e gratis?"  # "e" and "è": written both ways
+    assert italian.respell("il prèzzo") == "il prèzzo"  # typed with accents of its own
+    # Short unknown words are often real words the articles do not use: "mir" is not "mit".
+    german = respeller("de", "mit der App")
+    assert german.respell("mir ist kalt") == "mir ist kalt"
+    assert german.respell("order 12345") == "order 12345"
 
 
 def test_content_words_drop_function_words() -> None:

@@ -133,6 +133,17 @@ def test_a_customer_whose_language_the_article_lacks_gets_a_one_line_note(
     assert italian.decision == Decision.ANSWER and italian.text.startswith("Fino a 8 ore")
 
 
+def test_the_model_reads_a_misspelt_query_in_the_articles_spelling(
+    counting: Counting, tmp_path: Path
+) -> None:
+    write(tmp_path, "articles.yaml", HEADPHONES)
+    searcher = load_indexed(tmp_path, STAGES, "en", None, counting)[1]
+    counting.texts.clear()
+    result = searcher.search("quanto dura la batteria, la custodia di ricarcia e inclusa?")
+    assert counting.texts == ["quanto dura la batteria, la custodia di ricarica e inclusa?"]
+    assert result.best is not None and result.best.article.id == "battery"
+
+
 @pytest.mark.parametrize(
     ("text", "known", "expected"),
     [
