@@ -101,10 +101,19 @@ class Meaning:
         bounds = [start for _, start in self._starts]
         nearest: dict[str, Nearest] = {}
         ends = [*bounds[1:], len(similarities)]
+        # A label with fewer than TOP_K examples (a company's own stage model may have one)
+        # would have the mean of fewer, higher values: its missing examples count as the
+        # similarity of a typical unrelated example instead, the median of all.
+        unrelated: float | None = None
         for (label, start), end in zip(self._starts, ends, strict=True):
             part = similarities[start:end]
             row = start + int(np.argmax(part))
-            top = float(np.sort(part)[-TOP_K:].mean())
+            best = np.sort(part)[-TOP_K:]
+            top = float(best.mean())
+            if len(best) < TOP_K:
+                if unrelated is None:
+                    unrelated = float(np.median(similarities))
+                top = (float(best.sum()) + (TOP_K - len(best)) * unrelated) / TOP_K
             closest = round(float(similarities[row]), 4)
             nearest[label] = Nearest(label, round(top, 4), self._texts[row], closest)
         return Reading(nearest)
