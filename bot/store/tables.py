@@ -134,7 +134,9 @@ stage_changes = Table(
     Column(
         "customer_id", ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True
     ),  # fmt: skip
-    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE")),
+    # Indexed: every customer message and idle check reads its conversation's earlier stages,
+    # and without it that read scans every stage change ever stored (cost grew with the table).
+    Column("conversation_id", ForeignKey("conversations.id", ondelete="CASCADE"), index=True),
     Column("from_stage", String(32)),
     Column("to_stage", String(32), nullable=False),
     Column("reason", Text, nullable=False, default=""),
