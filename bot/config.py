@@ -66,6 +66,8 @@ class Settings:
     support_leads: tuple[str, ...] = ()
     escalation_reminder_minutes: float = 10.0
     timer_interval_seconds: float = 30.0
+    # How often `supportbot run` checks KB_PATH's files and reloads when they changed; 0: never.
+    kb_watch_seconds: float = 30.0
     # None: no disk cache. load_settings fills in the XDG default, so only a configured app
     # writes one; a bare Settings() (tests, scripts) leaves the disk alone.
     index_cache_dir: Path | None = None
@@ -162,6 +164,7 @@ def load_settings(
         timer_interval_seconds=_number(
             "TIMER_INTERVAL_SECONDS", get("TIMER_INTERVAL_SECONDS"), 30.0
         ),
+        kb_watch_seconds=_seconds_or_off("KB_WATCH_SECONDS", get("KB_WATCH_SECONDS"), 30.0),
         index_cache_dir=_cache_dir(get("INDEX_CACHE_DIR"), get("XDG_CACHE_HOME")),
         semantic_model=_choice(
             "SEMANTIC_MODEL",
@@ -280,6 +283,17 @@ def _number(name: str, raw: str | None, default: float) -> float:
     if value <= 0:
         raise SettingsError(f"{name}: expected a number greater than 0, got {raw!r}")
     return value
+
+
+def _seconds_or_off(name: str, raw: str | None, default: float) -> float:
+    if raw is not None and raw.strip() in ("0", "off"):
+        return 0.0
+    try:
+        return _number(name, raw, default)
+    except SettingsError:
+        raise SettingsError(
+            f"{name}: expected a number of seconds greater than 0, or 0 (off), got {raw!r}"
+        ) from None
 
 
 def _count(name: str, raw: str | None, default: int) -> int:

@@ -76,6 +76,17 @@ def cache_key(
     model = semantic or "words only"
     for part in (code_version(), str(path), repr(_stages(known_stages)), default_locale, model):
         _frame(digest, part.encode())
+    files = files_digest(path)
+    if files is None:
+        return None
+    _frame(digest, files.encode())
+    return digest.hexdigest()
+
+
+def files_digest(path: Path) -> str | None:
+    """A hash of every file the loader reads under `path` (relative path and bytes): it
+    changes when an article file is added, removed or edited. None if a file cannot be read."""
+    digest = hashlib.sha256()
     root = path if path.is_dir() else path.parent
     try:
         for file in article_files(path):

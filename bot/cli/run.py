@@ -27,7 +27,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="run the Slack app (Socket Mode, or --http for Slack's HTTP requests)",
         description="Run the Slack app. Socket Mode by default (needs SLACK_APP_TOKEN); with "
         "--http, serves Slack's events, commands and interactivity at /slack/events and a "
-        "health check at /healthz. Send SIGHUP to reload the knowledge base.",
+        "health check at /healthz. Send SIGHUP to reload the knowledge base; changed "
+        "article files are reloaded within KB_WATCH_SECONDS.",
     )
     run.add_argument("--http", action="store_true", help="serve HTTP instead of Socket Mode")
     # Checked by cmd_run, not argparse, so a bad value is one line like every other refusal.
@@ -81,7 +82,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             ) from None
     background = start_background(ctx)
     try:
-        with _reload_on_sighup(services, settings):
+        with _reloading(services, settings):
             if args.http:
                 print(f"supportbot: connected as {who}; serving http://{host}:{port}"
                       "/slack/events (health: /healthz)", flush=True)  # fmt: skip
@@ -129,22 +130,31 @@ def _check_credentials(settings: Settings) -> dict:
 
 
 @contextmanager
-def _reload_on_sighup(services: Services, settings: Settings) -> Iterator[None]:
-    """While inside, SIGHUP reloads the knowledge base on the reloader's thread."""
-    from bot.slack.reloading import Reloader
+def _reloading(services: Services, settings: Settings) -> Iterator[None]:
+    """While inside, SIGHUP, and a change to KB_PATH's files seen within KB_WATCH_SECONDS,
+    reload the knowledge base on the reloader's thread."""
+    from bot.slack.reloading import FileWatcher, Reloader
+    from knowledge_base.cache import files_digest
 
-    if not hasattr(signal, "SIGHUP"):  # Windows
-        yield
-        return
     reloader = Reloader(lambda: _reload(services, settings))
     reloader.start()
-    # The handler only wakes the reloader: a reload inside it would run on the main thread
-    # (waitress's loop), stall every request and nest inside the next SIGHUP's handler.
-    previous = signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
+    watcher = None
+    if settings.kb_watch_seconds:
+        watcher = FileWatcher(lambda: files_digest(settings.kb_path), reloader.request,
+                              settings.kb_watch_seconds)  # fmt: skip
+        watcher.start()
+    previous = None
+    if hasattr(signal, "SIGHUP"):  # not on Windows
+        # The handler only wakes the reloader: a reload inside it would run on the main thread
+        # (waitress's loop), stall every request and nest inside the next SIGHUP's handler.
+        previous = signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
     try:
         yield
     finally:
-        signal.signal(signal.SIGHUP, previous)
+        if previous is not None:
+            signal.signal(signal.SIGHUP, previous)
+        if watcher is not None:
+            watcher.stop()
         reloader.stop()
 
 

@@ -5,6 +5,10 @@ thread already holds (logging, a buffered stream, an Event's condition) and poss
 another signal handler. So the handler only writes one byte to a pipe, which takes no lock and
 never blocks; the reloader thread reads every pending byte at once, so any number of requests
 made while one reload runs cause exactly one more.
+
+`FileWatcher` asks for the same reload when the knowledge base's files change: several workers
+share KB_PATH, and an article one of them approves (or an editor saves) must reach the others
+without anyone sending each of them a SIGHUP.
 """
 
 from __future__ import annotations
@@ -17,6 +21,49 @@ import threading
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
+
+
+class FileWatcher:
+    """Every `interval` seconds, `fingerprint()` (a hash of the files; None when unreadable);
+    when it differs from the last one read, `changed()`."""
+
+    def __init__(
+        self,
+        fingerprint: Callable[[], str | None],
+        changed: Callable[[], object],
+        interval: float,
+        name: str = "supportbot-kb-watcher",
+    ) -> None:
+        self._fingerprint = fingerprint
+        self._changed = changed
+        self._interval = interval
+        self._stop = threading.Event()
+        self._seen = fingerprint()  # what the process started with
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.changes = 0  # changes seen, for logs and tests
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                now = self._fingerprint()
+            except Exception:  # the watcher must outlive a bad read; the next pass retries
+                log.exception("could not read the knowledge base's files")
+                continue
+            # Mid-save (a file unreadable for a moment) is not a change: wait for a whole read.
+            if now is None or now == self._seen:
+                continue
+            self._seen = now
+            self.changes += 1
+            log.info("knowledge base files changed: reloading")
+            self._changed()
 
 
 class Reloader:

@@ -169,7 +169,8 @@ def test_a_sighup_storm_leaves_the_server_answering_and_the_articles_reloaded(
     kb = tmp_path / "kb"
     shutil.copytree(SAMPLE_KB, kb)
     with FakeSlack() as fake:
-        process, slack = start_http(tmp_path, fake, KB_PATH=str(kb))
+        # Watching off: every reload here is one a SIGHUP asked for.
+        process, slack = start_http(tmp_path, fake, KB_PATH=str(kb), KB_WATCH_SECONDS="off")
         output = ""
         try:
             (kb / "en" / "zeppelin.yaml").write_text(ZEPPELIN, encoding="utf-8")
@@ -247,3 +248,33 @@ def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
     [line] = [x for x in result.stderr.splitlines() if x.startswith("supportbot:")]
     assert line.startswith("supportbot: --host/--port: cannot listen on") and str(port) in line
     assert "Traceback" not in result.stderr
+
+
+def test_an_article_file_saved_on_a_shared_kb_path_is_served_without_a_signal(
+    tmp_path: Path,
+) -> None:
+    """Several workers share KB_PATH: one approves a draft (or an editor saves a file), and
+    every worker finds the new article on its own, with no SIGHUP sent to it."""
+    from bot.config import SAMPLE_KB
+
+    kb = tmp_path / "kb"
+    shutil.copytree(SAMPLE_KB, kb)
+    with FakeSlack() as fake:
+        process, slack = start_http(tmp_path, fake, KB_PATH=str(kb), KB_WATCH_SECONDS="0.3")
+        output = ""
+        try:
+            (kb / "en" / "zeppelin.yaml").write_text(ZEPPELIN, encoding="utf-8")
+            deadline = time.monotonic() + 20
+            while True:
+                slack.send_event(message_event("UCUSTOMER", "can you deliver my order by zeppelin",
+                                               "D1"))  # fmt: skip
+                posts = fake.wait_for("chat.postMessage", timeout=10)
+                if "Zeppelin-7" in json.dumps(posts[-1].params):
+                    break
+                assert time.monotonic() < deadline, "the changed files were never reloaded"
+                fake.reset()
+                time.sleep(0.5)
+        finally:
+            output = stop(process)
+    assert "knowledge base files changed: reloading" in output
+    assert output.count("knowledge base reloaded") == 1, output

@@ -6,10 +6,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from bot.slack.reloading import Reloader
+from bot.slack.reloading import FileWatcher, Reloader
+from knowledge_base.cache import files_digest
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -111,3 +113,42 @@ def test_a_signal_storm_never_blocks_the_main_thread() -> None:
     finally:
         signal.signal(signal.SIGHUP, previous)
         reloader.stop()
+
+
+def test_the_watcher_reloads_once_per_change_to_the_files(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("articles: []\n", encoding="utf-8")
+    changes: list[int] = []
+    watcher = FileWatcher(lambda: files_digest(tmp_path), lambda: changes.append(1), 0.02)
+    watcher.start()
+    try:
+        time.sleep(0.2)
+        assert changes == [], "nothing changed: nothing to reload"
+        (tmp_path / "a.yaml").write_text("articles: []\n# edited\n", encoding="utf-8")
+        wait_until(lambda: len(changes) == 1)
+        (tmp_path / "b.yaml").write_text("articles: []\n", encoding="utf-8")  # a new file
+        wait_until(lambda: len(changes) == 2)
+        time.sleep(0.2)
+        assert len(changes) == 2, "each change reloads once"
+    finally:
+        watcher.stop()
+
+
+def test_the_watcher_outlives_an_unreadable_moment_and_a_failing_read() -> None:
+    readings: list[str | None | Exception] = ["v1", None, OSError("gone"), "v1", "v2"]
+    changes: list[int] = []
+
+    def fingerprint() -> str | None:
+        value = readings.pop(0) if readings else "v2"
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    watcher = FileWatcher(fingerprint, lambda: changes.append(1), 0.01)
+    watcher.start()
+    try:
+        wait_until(lambda: not readings)
+        time.sleep(0.1)
+        # None (a file mid-save) and a failing read are not changes; v2 is, once.
+        assert changes == [1]
+    finally:
+        watcher.stop()

@@ -10,6 +10,9 @@ def test_defaults_use_a_sqlite_file_and_the_bundled_knowledge_base() -> None:
     assert settings.database_url == "sqlite:///supportbot.db"
     assert settings.kb_path == SAMPLE_KB
     assert settings.log_level == "INFO"
+    assert settings.kb_watch_seconds == 30
+    assert load_settings({"KB_WATCH_SECONDS": "off"}, None).kb_watch_seconds == 0
+    assert load_settings({"KB_WATCH_SECONDS": "0"}, None).kb_watch_seconds == 0
 
 
 @pytest.mark.parametrize(
@@ -21,6 +24,8 @@ def test_defaults_use_a_sqlite_file_and_the_bundled_knowledge_base() -> None:
         ("STAGE_MODEL", "/nope.yaml", "STAGE_MODEL"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL: expected one of DEBUG, INFO, WARNING, ERROR"),
         ("DEFAULT_LOCALE", "xx", "DEFAULT_LOCALE"),
+        ("KB_WATCH_SECONDS", "-5", "KB_WATCH_SECONDS: expected a number of seconds"),
+        ("KB_WATCH_SECONDS", "soon", "KB_WATCH_SECONDS: expected a number of seconds"),
     ],
 )
 def test_a_wrong_value_names_the_setting(name: str, value: str, expected: str) -> None:
