@@ -107,4 +107,6 @@ class Respeller:
             new = None
         if new is None or new == lower:
             return word
+        if word.isupper() and len(word) > 1:
+            return new.upper()
         return new[:1].upper() + new[1:] if word[:1].isupper() else new

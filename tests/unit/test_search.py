@@ -214,6 +214,7 @@ def test_the_model_gets_the_query_in_the_articles_spelling() -> None:
     assert polish.respell("Nakladki sa za duze, telefonicznei!") == (
         "Nakładki są za duże, telefonicznie!"
     )
+    assert polish.respell("NAKLADKI SA ZA DUZE") == "NAKŁADKI SĄ ZA DUŻE"
     # German typed on a keyboard without umlauts: "ae" for "ä" is one edit from the word.
     german = respeller("de", "Wie lange läuft der Akku? Verlängern in der App.")
     assert german.respell("wie lange laeuft der akku") == "wie lange läuft der akku"
