@@ -48,12 +48,12 @@ class Conversations:
         if conversation.status != ConversationStatus.OPEN:
             conversation.due_at = None
             return
-        idle_check = _after(conversation.last_activity_at, self.idle)
-        conversation.due_at = (
-            idle_check
-            if now < idle_check
-            else _after(conversation.last_activity_at, CONVERSATION_IDLE)
-        )
+        conversation.due_at = self._due(conversation.last_activity_at, now)
+
+    def _due(self, last_activity_at: datetime, now: datetime) -> datetime:
+        """When the timers must next look at an open conversation last active then."""
+        idle_check = _after(last_activity_at, self.idle)
+        return idle_check if now < idle_check else _after(last_activity_at, CONVERSATION_IDLE)
 
     def customer(
         self, uow: UnitOfWork, who: CustomerRef, at: datetime, locale: str | None
@@ -109,11 +109,10 @@ class Conversations:
             conversation = None
         started = conversation is None
         if conversation is None:
+            # Stored with its due time, as `touch` below would set it: written once.
             conversation = uow.repo.start_conversation(
-                customer.id, channel, thread_ts, customer.stage, at
+                customer.id, channel, thread_ts, customer.stage, at, due_at=self._due(at, at)
             )
-            # Changed after the insert above, which flushes: the customer is then written
-            # once, with the rest of the message's changes.
             customer.usual_gap_days = usual_gap(
                 customer.usual_gap_days, customer.last_conversation_at, at
             )

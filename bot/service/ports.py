@@ -54,8 +54,17 @@ class Repository(Protocol):
 
     # -- conversations --------------------------------------------------------------------
     def start_conversation(
-        self, customer_id: int, channel: str, thread_ts: str, stage: str, at: datetime
-    ) -> Conversation: ...
+        self,
+        customer_id: int,
+        channel: str,
+        thread_ts: str,
+        stage: str,
+        at: datetime,
+        due_at: datetime | None = None,
+    ) -> Conversation:
+        """A new open conversation, last active `at`; its timers due at `due_at`."""
+        ...
+
     def conversation(self, conversation_id: int) -> Conversation | None: ...
     def active_conversation(
         self, customer_id: int, channel: str, thread_ts: str

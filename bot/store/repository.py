@@ -6,10 +6,10 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Executable, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import Executable, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 import bot.store.mapping  # noqa: F401 - the statements below select mapped records
 from bot.service.records import (
@@ -40,6 +40,7 @@ from bot.store.report_queries import (
     unanswered_counts,
     weekly_counts,
 )
+from bot.store.writes import attach, insert_row, values_of
 from lifecycle.summary import StageCounts, StageTimes
 
 # The message path's reads, built once: building a select() is about half of what running it
@@ -117,15 +118,6 @@ _REPLY_TO = (
 )
 
 
-def _insert(session: Session, table: Table, row: object) -> None:
-    """Write a new record with one Core INSERT, and give it its id (see `_attach`).
-
-    The ORM's unit of work costs several times the statement itself for an insert; messages
-    and stage changes are written on every customer message."""
-    result = session.execute(insert(table), _values(table, row))
-    _attach(session, row, result.inserted_primary_key[0])  # type: ignore[index]
-
-
 def _insert_unless_taken(session: Session, customer: Customer) -> Executable:
     """INSERT the customer unless their (team, user) is there already, returning the new id."""
     table = tables.customers
@@ -133,22 +125,10 @@ def _insert_unless_taken(session: Session, customer: Customer) -> Executable:
     dialect_insert = postgresql_insert if postgresql else sqlite_insert
     return (
         dialect_insert(table)
-        .values(_values(table, customer))
+        .values(values_of(table, customer))
         .on_conflict_do_nothing(index_elements=[table.c.team_id, table.c.user_id])
         .returning(table.c.id)
     )
-
-
-def _values(table: Table, row: object) -> dict[str, object]:
-    return {column.key: getattr(row, column.key) for column in table.c if column.key != "id"}
-
-
-def _attach(session: Session, row: object, new_id: object) -> None:
-    """Give a record written with Core its id and put it in the session as if it had been
-    read: later reads in the unit of work return this very object, and its changes are saved."""
-    row.id = new_id  # type: ignore[attr-defined]
-    make_transient_to_detached(row)
-    session.add(row)
 
 
 class Repository:
@@ -186,7 +166,7 @@ class Repository:
             theirs = self.customer(team_id, user_id)
             assert theirs is not None, "the customers' unique key failed but nobody is there"
             return theirs, False
-        _attach(self.session, customer, new_id)
+        attach(self.session, customer, new_id)
         return customer, True
 
     def customer_history(self, customer_id: int) -> tuple[int, int]:
@@ -239,12 +219,19 @@ class Repository:
     # -- conversations --------------------------------------------------------------------
 
     def start_conversation(
-        self, customer_id: int, channel: str, thread_ts: str, stage: str, at: datetime
+        self,
+        customer_id: int,
+        channel: str,
+        thread_ts: str,
+        stage: str,
+        at: datetime,
+        due_at: datetime | None = None,
     ) -> Conversation:
         conversation = Conversation(customer_id=customer_id, channel=channel, thread_ts=thread_ts,
                                     stage=stage, status=ConversationStatus.OPEN, opened_at=at,
-                                    last_activity_at=at)  # fmt: skip
-        self._add(conversation)
+                                    last_activity_at=at, due_at=due_at)  # fmt: skip
+        # Written at once, id and all, due time included: no flush, no UPDATE after it.
+        insert_row(self.session, tables.conversations, conversation)
         return conversation
 
     def conversation(self, conversation_id: int) -> Conversation | None:
@@ -292,7 +279,7 @@ class Repository:
 
     def add_message(self, message: Message) -> Message:
         # Written at once, id and all: a Core INSERT is cheaper than the next flush.
-        _insert(self.session, tables.messages, message)
+        insert_row(self.session, tables.messages, message)
         return message
 
     def message(self, message_id: int) -> Message | None:
@@ -362,7 +349,7 @@ class Repository:
     # -- stages ---------------------------------------------------------------------------
 
     def add_stage_change(self, change: StageChange) -> StageChange:
-        _insert(self.session, tables.stage_changes, change)
+        insert_row(self.session, tables.stage_changes, change)
         return change
 
     def stage_changes(self, customer_id: int) -> list[StageChange]:

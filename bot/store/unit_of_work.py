@@ -12,6 +12,7 @@ import bot.store.mapping  # noqa: F401 - maps the records onto the tables before
 from bot.store.database import create_db_engine, ensure_schema
 from bot.store.gateway_repos import InboxRepository, OutboxRepository
 from bot.store.repository import Repository
+from bot.store.writes import write_changes
 
 
 class UnitOfWork:
@@ -44,6 +45,9 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        # Customers and conversations changed by the use case are written with Core UPDATEs
+        # first (bot/store/writes.py); the flush then writes anything else that changed.
+        write_changes(self.session)
         self.session.commit()
 
     def batched(self) -> AbstractContextManager[None]:

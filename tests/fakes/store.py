@@ -218,12 +218,18 @@ class FakeRepository:
         return _most(found, "last_seen", limit)
 
     def start_conversation(
-        self, customer_id: int, channel: str, thread_ts: str, stage: str, at: datetime
+        self,
+        customer_id: int,
+        channel: str,
+        thread_ts: str,
+        stage: str,
+        at: datetime,
+        due_at: datetime | None = None,
     ) -> Conversation:
         return self._add(Conversation(customer_id=customer_id, channel=channel,
                                       thread_ts=thread_ts, stage=stage,
                                       status=ConversationStatus.OPEN, opened_at=at,
-                                      last_activity_at=at))  # fmt: skip
+                                      last_activity_at=at, due_at=due_at))  # fmt: skip
 
     def active_conversation(
         self, customer_id: int, channel: str, thread_ts: str

@@ -83,3 +83,43 @@ def test_active_conversation_is_found_by_channel_and_thread(store: Store) -> Non
         assert uow.repo.active_conversation(customer.id, "C2", "") is None
         count = len(uow.session.scalars(select(Conversation)).all())
         assert count == 2
+
+
+def test_changes_to_a_customer_and_conversation_are_saved_at_commit(store: Store) -> None:
+    later = T0 + timedelta(minutes=5)
+    with store.unit_of_work() as uow:
+        customer, _ = uow.repo.get_or_create_customer("T1", "U1", "awareness", T0)
+        started = uow.repo.start_conversation(customer.id, "D1", "", "awareness", T0,
+                                              due_at=later)  # fmt: skip
+        uow.commit()
+        conversation_id = started.id
+    with store.unit_of_work() as uow:
+        customer = uow.repo.customer("T1", "U1")
+        conversation = uow.repo.conversation(conversation_id)
+        assert conversation.due_at == later
+        customer.stage, customer.locale, customer.lead_score = "purchase", "it", 2.5
+        conversation.stage, conversation.due_at = "purchase", None
+        conversation.last_activity_at = conversation.last_activity_at  # no change
+        uow.commit()
+        # Still the session's own records after the commit, and still saved when changed.
+        assert uow.repo.customer("T1", "U1") is customer
+        assert uow.repo.conversation(conversation_id) is conversation
+        conversation.stage = "support"
+        uow.commit()
+    with store.unit_of_work() as uow:
+        customer = uow.repo.customer("T1", "U1")
+        assert (customer.stage, customer.locale, customer.lead_score) == ("purchase", "it", 2.5)
+        assert customer.first_seen == T0
+        conversation = uow.repo.conversation(conversation_id)
+        assert (conversation.stage, conversation.due_at) == ("support", None)
+        assert conversation.last_activity_at == T0 and conversation.opened_at == T0
+
+
+def test_changes_are_not_kept_without_commit(store: Store) -> None:
+    with store.unit_of_work() as uow:
+        customer, _ = uow.repo.get_or_create_customer("T1", "U1", "awareness", T0)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.repo.customer("T1", "U1").stage = "purchase"
+    with store.unit_of_work() as uow:
+        assert uow.repo.customer("T1", "U1").stage == "awareness"
