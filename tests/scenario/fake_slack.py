@@ -117,6 +117,7 @@ class FakeSlack:
         self.usergroups = self.workspace.usergroups
         self.history = self.workspace.history
         self.reactions = self.workspace.reactions
+        self.shared_channels = self.workspace.shared_channels
         self.files = FakeFiles(self)
         self.base_url = ""
         self._calls: list[Call] = []

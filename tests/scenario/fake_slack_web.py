@@ -33,6 +33,8 @@ class FakeWorkspace:
         self.history: dict[str, list[dict[str, Any]]] = {}
         # Reactions the app added: (channel, ts) -> emoji names.
         self.reactions: dict[tuple[str, str], set[str]] = {}
+        # Channels shared with other workspaces (Slack Connect): conversations.info says so.
+        self.shared_channels: set[str] = set()
 
     def next_ts(self) -> str:
         """Unique, increasing message timestamps from the clock, as Slack's are (seconds since
@@ -130,7 +132,10 @@ class FakeWorkspace:
             users = str(p.get("users", "")).split(",")
             return {"ok": True, "channel": {"id": "D" + users[0]}}
         if method == "conversations.info":
-            return {"ok": True, "channel": channel_info(channel)}
+            info = channel_info(channel)
+            if channel in self.shared_channels:
+                info.update(is_shared=True, is_ext_shared=True)
+            return {"ok": True, "channel": info}
         if method == "users.info":
             return self._user_info(str(p.get("user", "")))
         if method == "usergroups.users.list":

@@ -15,7 +15,12 @@ from tests.scenario.conftest import (
     Running,
 )
 from tests.scenario.fake_slack import Call
-from tests.scenario.slack_requests import BOT_USER_ID, block_action, message_event
+from tests.scenario.slack_requests import (
+    BOT_USER_ID,
+    block_action,
+    message_event,
+    message_shortcut,
+)
 
 HOME_TEAM = "T1"  # the app's own workspace (the envelope's team_id)
 GUEST_TEAM = "TGUEST"  # the customer's workspace, sharing the channel by Slack Connect
@@ -222,3 +227,41 @@ def test_a_long_list_shows_its_first_rows_and_sends_all_of_them_as_a_file(
     rows = run.fake.files.content[entry["id"]].decode().splitlines()
     assert len(rows) == 26 and rows[0].startswith("customer,stage,status")
     assert sum("is the grinder in stock?" in row for row in rows) == 25
+
+
+def test_escalate_to_support_in_a_slack_connect_channel_asks_slack_who_is_staff(
+    running: Running,
+) -> None:
+    """A shortcut's payload does not say whether the channel is shared: the app asks Slack.
+    There, a colleague from the app's own workspace is staff, and the customer is the guest."""
+    run = running
+    run.fake.shared_channels.add(CUSTOMER_CHANNEL)
+    top = "1700000500.000100"
+    asked = {"type": "message", "user": "UEXTERNAL", "ts": top, "team": GUEST_TEAM,
+             "user_team": GUEST_TEAM, "text": "my paypal payment keeps failing"}  # fmt: skip
+    # The guest escalates their own message: allowed, and they are the customer, of their team.
+    run.slack.send_action(message_shortcut("escalate_to_support", "UEXTERNAL", CUSTOMER_CHANNEL,
+                                           asked, user_team=GUEST_TEAM))  # fmt: skip
+    [card] = run.fake.wait_for("chat.postMessage",
+                               where=lambda c: c.params["channel"] == AGENTS_CHANNEL)  # fmt: skip
+    assert "paypal payment keeps failing" in posted_text(card)
+    assert [c.params["channel"] for c in run.fake.calls_to("conversations.info")] == [
+        CUSTOMER_CHANNEL
+    ]
+    with run.services.store.unit_of_work() as uow:
+        conversation = uow.repo.conversation(1)
+        assert conversation is not None
+        customer = uow.repo.customer_by_id(conversation.customer_id)
+        assert customer is not None
+        assert (customer.user_id, customer.team_id) == ("UEXTERNAL", GUEST_TEAM)
+    # A colleague's reply in that thread, escalated by an agent, points at the guest's
+    # conversation: the colleague is not made a customer. Slack is not asked again.
+    reply = {"type": "message", "user": "UCOLLEAGUE", "ts": "1700000501.000100",
+             "thread_ts": top, "team": HOME_TEAM, "text": "let me check that for you"}  # fmt: skip
+    run.slack.send_action(message_shortcut("escalate_to_support", AGENT_A, CUSTOMER_CHANNEL,
+                                           reply))  # fmt: skip
+    [refusal] = run.fake.wait_for("chat.postEphemeral")
+    assert "#1" in refusal.params["text"]  # the guest's escalation, already open
+    assert len(run.fake.calls_to("conversations.info")) == 1
+    with run.services.store.unit_of_work() as uow:
+        assert uow.repo.conversation(2) is None
