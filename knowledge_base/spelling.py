@@ -28,7 +28,7 @@ MIN_LENGTH = 3
 LONG_WORD = 9
 # The model is given corrections of words this long only: a shorter word unknown to the
 # knowledge base is too often a real word it happens not to use ("like" is not "line", German
-# "mir" not "mit"). On the multilingual dev half, 5 letters scored 1.5 points of top-1 under 6.
+# "mir" not "mit"). Multilingual dev top-1: 0.817 from 5 letters, 0.822 from 6.
 RESPELL_LENGTH = 6
 _WORD = re.compile(r"[^\W_]+")
 
