@@ -161,6 +161,19 @@ ZEPPELIN = """articles:
 """
 
 
+def served_after_reload(slack: SlackClientSim, fake: FakeSlack, within: float) -> None:
+    """Ask the zeppelin question until the answer is the new article (the reload swapped it in)."""
+    deadline = time.monotonic() + within
+    while True:
+        slack.send_event(message_event("UCUSTOMER", "can you deliver my order by zeppelin", "D1"))
+        posts = fake.wait_for("chat.postMessage", timeout=10)
+        if "Zeppelin-7" in json.dumps(posts[-1].params):
+            return
+        assert time.monotonic() < deadline, "the knowledge base was never reloaded"
+        fake.reset()
+        time.sleep(0.5)
+
+
 def test_a_sighup_storm_leaves_the_server_answering_and_the_articles_reloaded(
     tmp_path: Path,
 ) -> None:
@@ -179,16 +192,7 @@ def test_a_sighup_storm_leaves_the_server_answering_and_the_articles_reloaded(
                 time.sleep(0.002)
             health = slack.get("/healthz")  # times out (3 s) if the main thread is reloading
             assert health.status == 200 and health.elapsed < 2
-            deadline = time.monotonic() + 15
-            while True:  # until the reload has swapped in the new article
-                slack.send_event(message_event("UCUSTOMER", "can you deliver my order by zeppelin",
-                                               "D1"))  # fmt: skip
-                posts = fake.wait_for("chat.postMessage", timeout=10)
-                if "Zeppelin-7" in json.dumps(posts[-1].params):
-                    break
-                assert time.monotonic() < deadline, "the knowledge base was never reloaded"
-                fake.reset()
-                time.sleep(0.5)
+            served_after_reload(slack, fake, within=15)
         finally:
             output = stop(process)
     reloads = output.count("knowledge base reloaded")
@@ -264,16 +268,7 @@ def test_an_article_file_saved_on_a_shared_kb_path_is_served_without_a_signal(
         output = ""
         try:
             (kb / "en" / "zeppelin.yaml").write_text(ZEPPELIN, encoding="utf-8")
-            deadline = time.monotonic() + 20
-            while True:
-                slack.send_event(message_event("UCUSTOMER", "can you deliver my order by zeppelin",
-                                               "D1"))  # fmt: skip
-                posts = fake.wait_for("chat.postMessage", timeout=10)
-                if "Zeppelin-7" in json.dumps(posts[-1].params):
-                    break
-                assert time.monotonic() < deadline, "the changed files were never reloaded"
-                fake.reset()
-                time.sleep(0.5)
+            served_after_reload(slack, fake, within=20)
         finally:
             output = stop(process)
     assert "knowledge base files changed: reloading" in output
