@@ -34,8 +34,13 @@ class PhraseHit:
 class PhraseMatcher:
     """All phrases of all labels, indexed for matching one short message quickly."""
 
-    def __init__(self, phrases: Iterable[tuple[str, str]], gap: int = 0) -> None:
+    def __init__(
+        self, phrases: Iterable[tuple[str, str]], gap: int = 0, *, whole: bool = False
+    ) -> None:
         self.gap = gap  # words allowed between a phrase's words (0: consecutive only)
+        # Whole words only: "if i order" must not find "if I ordered", nor Polish "zamówię"
+        # ("I will order") the noun "zamówienie" ("the order").
+        self.whole = whole
         self._buckets: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for label, phrase in phrases:
@@ -58,7 +63,7 @@ class PhraseMatcher:
                 if size > len(word):
                     break
                 for folded, label, phrase in self._buckets.get(word[:size], ()):
-                    if _matches_at(message, start, folded, 0):
+                    if _matches_at(message, start, folded, 0, self.whole):
                         hit = PhraseHit(label, phrase, len(folded))
                     elif (
                         self.gap
@@ -66,7 +71,7 @@ class PhraseMatcher:
                         # "can't pay" folds to "can t pay": a one-letter word matched far
                         # away ("can I split the payment") would be noise, not evidence.
                         and min(len(w) for w in folded) >= _MIN_GAPPED_WORD
-                        and _matches_at(message, start, folded, self.gap)
+                        and _matches_at(message, start, folded, self.gap, self.whole)
                     ):
                         hit = PhraseHit(label, phrase, len(folded), exact=False)
                     else:
@@ -77,10 +82,16 @@ class PhraseMatcher:
         return tuple(hits.values())
 
 
-def _matches_at(message: list[str], start: int, phrase: tuple[str, ...], gap: int) -> bool:
+def _matches_at(
+    message: list[str], start: int, phrase: tuple[str, ...], gap: int, whole: bool = False
+) -> bool:
     """Phrase words in order from `start`, each within `gap` words of the one before, so
     with a gap "open account" also finds "opening a new premium account"."""
-    if not message[start].startswith(phrase[0]):
+
+    def same(word: str, wanted: str) -> bool:
+        return word == wanted if whole else word.startswith(wanted)
+
+    if not same(message[start], phrase[0]):
         return False
     position = start
     for word in phrase[1:]:
@@ -88,7 +99,7 @@ def _matches_at(message: list[str], start: int, phrase: tuple[str, ...], gap: in
             candidate = position + step
             if candidate >= len(message):
                 return False
-            if message[candidate].startswith(word):
+            if same(message[candidate], word):
                 position = candidate
                 break
         else:

@@ -25,7 +25,7 @@ SIGNALS = (
     PAYMENT_FAILURE,
 )
 SIGNAL_FIELDS = ("weight", "phrases", "examples", "minutes")
-RULES_FIELDS = ("signals", "closings", "buying")
+RULES_FIELDS = ("signals", "closings", "buying", "about_to_buy")
 
 
 class RulesError(KnowledgeBaseError):
@@ -52,6 +52,9 @@ class EscalationRules:
     closings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # "cart", "checkout", "invoice": the customer is buying now, whatever the stage tag says.
     buying: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "if I order", "se compro", "wenn ich ... bestelle": a plan to buy, never a past order, so
+    # it says "buyer" even of a customer who has bought before or was just tagged support.
+    about_to_buy: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def weight(self, signal: str) -> float:
         rule = self.signals.get(signal)
@@ -83,6 +86,7 @@ def load_rules(path: Path) -> EscalationRules:
             )
     closings = _texts(data, "closings", file, problems)
     buying = _texts(data, "buying", file, problems)
+    about_to_buy = _texts(data, "about_to_buy", file, problems)
     signals_map: LineMap = data["signals"]
     signals: dict[str, SignalRule] = {}
     for name, raw in signals_map.items():
@@ -127,7 +131,7 @@ def load_rules(path: Path) -> EscalationRules:
         )
     if problems:
         raise RulesError(sorted(problems))
-    return EscalationRules(signals, closings, buying)
+    return EscalationRules(signals, closings, buying, about_to_buy)
 
 
 def _texts(

@@ -69,6 +69,7 @@ REPEAT_COSINE = 0.90
 # The nearest stage example is a purchase one, this near: a buyer, whatever the tag says.
 INTENT_FLOOR = 0.86
 INTENT_LEAD = 0.02  # ahead of the next stage by this much: not a coin toss
+PLAN_GAP = 4  # "wenn ich die Maschine heute noch bestelle": German puts the verb last
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,12 @@ class StuckDetector:
             for phrases in rules.buying.values()
             for phrase in phrases
         )
+        self._planned = PhraseMatcher(
+            ((model.purchase_stage, phrase)
+             for phrases in rules.about_to_buy.values()
+             for phrase in phrases),
+            gap=PLAN_GAP, whole=True,
+        )  # fmt: skip
         self._matcher = PhraseMatcher(
             (
                 (signal, phrase)
@@ -214,8 +221,16 @@ class StuckDetector:
         return found
 
     def buying_words(self, text: str) -> str:
-        """The longest buying phrase in the message ("checkout", "Warenkorb"), or ""."""
+        """The longest buying phrase in the message ("checkout", "Warenkorb", "if I order"),
+        or ""."""
         hits = [hit for hit in self._intent.find(text) if hit.exact]
+        hits += self._planned.find(text)
+        return max(hits, key=lambda h: h.words).phrase if hits else ""
+
+    def plans_to_buy(self, text: str) -> str:
+        """The longest phrase of a plan to buy ("if I order", "se lo compro"), or "": unlike
+        "my order", never about an order placed before."""
+        hits = self._planned.find(text)
         return max(hits, key=lambda h: h.words).phrase if hits else ""
 
     def purchase_intent(
@@ -224,7 +239,8 @@ class StuckDetector:
         """Why the customer asking this is buying right now ("" when nothing says so): an
         answer from a purchase article, meaning nearest to the purchase stage's examples, or,
         for a customer who has not bought yet, a buying word ("cart", "Kasse") or a failing
-        payment. Someone who has bought says "my order" about the last one, not a new one."""
+        payment. Someone who has bought says "my order" about the last one, not a new one, but
+        "if I order" is a new one from anybody."""
         purchase = self.model.purchase_stage
         if turn.article_stages and turn.article_stages[0] == purchase:
             return f'asked about "{turn.topic or turn.article_id}"'
@@ -236,6 +252,9 @@ class StuckDetector:
             clear = top is not None and top.similarity >= INTENT_FLOOR and lead >= INTENT_LEAD
             if top and top.label == STAGE + purchase and clear:
                 return "sounds " + top.why
+        planned = self.plans_to_buy(turn.text)
+        if planned:
+            return f'said "{planned}"'
         if after_purchase:
             return ""
         words = self.buying_words(turn.text)

@@ -260,6 +260,66 @@ def test_the_bundled_rules_carry_examples_closings_and_buying_words() -> None:
     from bot.config import PACKAGE_ROOT
 
     rules = load_rules(PACKAGE_ROOT / "lifecycle" / "data" / "escalation.yaml")
-    assert set(rules.closings) == set(rules.buying) == {"en", "it", "de", "pl"}
+    languages = {"en", "it", "de", "pl"}
+    assert set(rules.closings) == set(rules.buying) == set(rules.about_to_buy) == languages
     for signal in ("asked_for_human", "frustration", "payment_failure", "not_helpful"):
         assert set(rules.signals[signal].examples) == {"en", "it", "de", "pl"}
+
+
+@pytest.fixture
+def bundled() -> StuckDetector:
+    from bot.config import PACKAGE_ROOT
+
+    model = load_stage_model(PACKAGE_ROOT / "lifecycle" / "models" / "default.yaml")
+    return StuckDetector(model, load_rules(PACKAGE_ROOT / "lifecycle" / "data" / "escalation.yaml"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "morning! if I order the Home today will it get to Lyon before Saturday?",
+        "se lo ordino adesso arriva a Bari entro venerdì?",
+        "wenn ich die Maschine heute noch bestelle, kommt sie bis Freitag?",
+        "jesli zamowie teraz mlynek to dojdzie do soboty?",
+    ],
+)
+def test_a_plan_to_buy_left_unanswered_makes_a_waiting_buyer_in_any_stage(
+    bundled: StuckDetector, text: str
+) -> None:
+    # Asked once, not answered, then silence: tagged support for the delivery talk (or
+    # bonding, buying again), the customer is still a buyer whose purchase waits on the answer.
+    now = T0 + timedelta(minutes=9)
+    for stage in ("awareness", "support", "bonding"):
+        result = bundled.assess([q(0, text, "suggest")], stage, now)
+        assert result.action == "escalate", stage
+        assert any(r.startswith('judged as a buyer: said "') for r in result.reasons)
+
+
+def test_an_order_placed_before_is_not_a_plan_to_buy(bundled: StuckDetector) -> None:
+    now = T0 + timedelta(minutes=9)
+    for text in ("if I ordered the wrong size can I swap it", "jeśli zamówienie nie dojdzie?"):
+        assert bundled.plans_to_buy(text) == ""
+        assert bundled.assess([q(0, text, "suggest")], "support", now).action != "escalate"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im not very good with the computer, could someone phone me please? im home all day",
+        "guardate, potete chiamarmi voi? scrivere da qui per me è un casino",
+        "könnt ihr mich bitte heute Nachmittag anrufen?",
+        "zadzwońcie do mnie proszę, tak będzie szybciej",
+    ],
+)
+def test_asking_to_be_phoned_is_asking_for_a_person(bundled: StuckDetector, text: str) -> None:
+    result = bundled.assess([q(0, text, "suggest")], "support", T0 + timedelta(minutes=1))
+    assert result.action == "escalate"
+    assert result.signal_ids[0] == "asked_for_human"
+
+
+def test_a_whole_word_matcher_does_not_take_a_prefix_for_the_word() -> None:
+    matcher = PhraseMatcher([("purchase", "wenn ich bestelle")], gap=4, whole=True)
+    assert [h.exact for h in matcher.find("Wenn ich bestelle")] == [True]
+    assert [h.exact for h in matcher.find("wenn ich die Home heute noch bestelle")] == [False]
+    assert matcher.find("wenn ich bestellen will") == []  # prefix matching would say yes
+    assert PhraseMatcher([("purchase", "wenn ich bestelle")]).find("wenn ich bestellen will")

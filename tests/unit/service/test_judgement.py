@@ -92,7 +92,7 @@ def test_not_renewing_is_leaving_from_any_stage(desk: Desk) -> None:
 
 
 def test_a_request_for_a_person_in_new_words_escalates_naming_the_example(desk: Desk) -> None:
-    text = "would a colleague of yours be able to ring me about this"
+    text = "would a colleague of yours be able to give me a buzz about this"
     assert desk.detector.text_signals(text)  # found by meaning: no phrase of the rules fits
     assert not [hit for hit in desk.detector._matcher.find(text)]
     reply = ask(desk, text)
@@ -116,9 +116,10 @@ def test_a_buyer_with_a_full_cart_is_judged_as_a_buyer(desk: Desk) -> None:
     "text",
     [
         "The grinder I got last week makes a weird rattling noise when it starts, and the manual "
-        "doesn't say anything about it. Could one of your people ring me this afternoon?",
+        "doesn't say anything about it. Could one of your people get on the phone with me this "
+        "afternoon?",
         "Ho ricevuto la macchina ieri ma la lancia vapore non scalda bene, ho provato a pulirla. "
-        "Qualcuno di voi mi puo chiamare domani mattina?",
+        "Qualcuno di voi mi puo sentire al telefono domani mattina?",
     ],
 )
 def test_a_request_for_a_call_at_the_end_of_a_long_message_escalates(desk: Desk, text: str) -> None:

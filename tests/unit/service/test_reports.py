@@ -21,7 +21,9 @@ def a_helped_question_and_an_escalated_one(services: Services) -> None:
     desk = services.desk
     desk.handle_message(ANNA, "how do I pay with paypal", at=T0, channel="D1")
     desk.record_feedback(ANNA, True, at=T0 + timedelta(minutes=1))
-    desk.handle_message(ANNA, "what's the weather in Rome tomorrow",
+    # Off topic, and far from every stage example: "the weather in Rome" sounded like "when
+    # will my order arrive in Italy?" (0.81, just over the meaning floor) on one CPU, not another.
+    desk.handle_message(ANNA, "who won the football match yesterday",
                         at=T0 + timedelta(minutes=2), channel="D1")  # fmt: skip
     desk.talk_to_human(ANNA, at=T0 + timedelta(minutes=3), channel="D1")
 
@@ -49,7 +51,7 @@ def test_the_summary_counts_conversations_escalations_and_ratings_per_stage(
     assert (busy.stage, busy.customers, busy.escalations) == ("purchase", 1, 1)
     assert (busy.self_service_rate, busy.satisfaction) == (0.5, 1.0)
     assert summary.transitions == (("awareness", "purchase", 1),)
-    assert summary.unanswered == (("what's the weather in Rome tomorrow", 1),)
+    assert summary.unanswered == (("who won the football match yesterday", 1),)
     assert services.reports.summary(LEAD, T0 + DAY, T0 + 2 * DAY).totals["conversations"] == 0
 
 
