@@ -14,11 +14,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Pages kept in memory per connection (SQLite's default is 2 MiB). A replay of 10,000
-# conversations ran 76 s with the default and 65 s with this (benchmarks/desk.py): the hot
-# indexes of a file past a few MiB no longer go back to the OS for each lookup. Only pages
-# actually read are kept, so a small file costs no more.
-SQLITE_CACHE_KIB = 32_768
 
 
 class SchemaError(RuntimeError):
@@ -55,7 +50,6 @@ def create_db_engine(url: str, *, durable: bool = True) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         if not durable:
             cursor.execute("PRAGMA synchronous=OFF")
         cursor.close()
