@@ -8,7 +8,7 @@ inflection without a stemmer per language.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,7 +40,7 @@ class PhraseMatcher:
         self.gap = gap  # words allowed between a phrase's words (0: consecutive only)
         # Whole words only: "if i order" must not find "if I ordered", nor Polish "zamówię"
         # ("I will order") the noun "zamówienie" ("the order").
-        self.whole = whole
+        self._same = str.__eq__ if whole else str.startswith
         self._buckets: dict[str, list[tuple[tuple[str, ...], str, str]]] = defaultdict(list)
         seen: set[tuple[str, tuple[str, ...]]] = set()
         for label, phrase in phrases:
@@ -63,7 +63,7 @@ class PhraseMatcher:
                 if size > len(word):
                     break
                 for folded, label, phrase in self._buckets.get(word[:size], ()):
-                    if _matches_at(message, start, folded, 0, self.whole):
+                    if _matches_at(message, start, folded, 0, self._same):
                         hit = PhraseHit(label, phrase, len(folded))
                     elif (
                         self.gap
@@ -71,7 +71,7 @@ class PhraseMatcher:
                         # "can't pay" folds to "can t pay": a one-letter word matched far
                         # away ("can I split the payment") would be noise, not evidence.
                         and min(len(w) for w in folded) >= _MIN_GAPPED_WORD
-                        and _matches_at(message, start, folded, self.gap, self.whole)
+                        and _matches_at(message, start, folded, self.gap, self._same)
                     ):
                         hit = PhraseHit(label, phrase, len(folded), exact=False)
                     else:
@@ -83,14 +83,15 @@ class PhraseMatcher:
 
 
 def _matches_at(
-    message: list[str], start: int, phrase: tuple[str, ...], gap: int, whole: bool = False
+    message: list[str],
+    start: int,
+    phrase: tuple[str, ...],
+    gap: int,
+    same: Callable[[str, str], bool] = str.startswith,
 ) -> bool:
     """Phrase words in order from `start`, each within `gap` words of the one before, so
-    with a gap "open account" also finds "opening a new premium account"."""
-
-    def same(word: str, wanted: str) -> bool:
-        return word == wanted if whole else word.startswith(wanted)
-
+    with a gap "open account" also finds "opening a new premium account". `same` says
+    whether a message word is the phrase word (by default: starts with it)."""
     if not same(message[start], phrase[0]):
         return False
     position = start
