@@ -10,6 +10,9 @@ queries, built so that nothing tuned on dev is reported on test.
   `full` keeps every intent in the knowledge base, for top-1 comparable with earlier figures.
 - Multilingual (benchmarks/data/multilingual, written for this project, en/it/de/pl): its own
   knowledge base in four locales, FAQ-style articles included, and a fixed dev/test split.
+- Multilingual, fresh questions (benchmarks/data/multilingual-fresh): 240 later queries for the
+  same articles, held out whole; its "dev" is every query of the first set (both halves had been
+  read), the labelled questions a company would calibrate on.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ SEED = 0
 SHOTS = 10
 OUT_OF_SCOPE_SHARE = 0.2
 MULTILINGUAL = Path(__file__).resolve().parent.parent / "data" / "multilingual"
+MULTILINGUAL_FRESH = MULTILINGUAL.parent / "multilingual-fresh"
 
 
 @dataclass
@@ -141,24 +145,47 @@ def banking(data: Path, seed: int = SEED, full: bool = False) -> DecisionTask:
     )
 
 
-def multilingual(folder: Path = MULTILINGUAL) -> DecisionTask:
-    kb = load_knowledge_base(folder / "kb")
-    halves: dict[str, list[Query]] = {"dev": [], "test": []}
-    for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+def _queries(lines: list[str]) -> list[tuple[str, Query]]:
+    found = []
+    for line in lines:
         if line.strip():
             row = json.loads(line)
-            halves[row["split"]].append(
-                Query(row["query"], row["expected_id"], row["language"], row.get("style", ""))
-            )
+            query = Query(row["query"], row["expected_id"], row["language"], row.get("style", ""))
+            found.append((row["split"], query))
+    return found
+
+
+def _missing(kb: KnowledgeBase) -> dict[str, set[str]]:
     ids = {a.id for a in kb}
-    missing = {
+    return {
         locale: ids - {a.id for a in kb if a.locale == locale}
         for locale in ("en", "it", "de", "pl")
     }
+
+
+def multilingual(folder: Path = MULTILINGUAL) -> DecisionTask:
+    kb = load_knowledge_base(folder / "kb")
+    halves: dict[str, list[Query]] = {"dev": [], "test": []}
+    for split, query in _queries((folder / "queries.jsonl").read_text("utf-8").splitlines()):
+        halves[split].append(query)
+    ids = {a.id for a in kb}
     public = sum(a.is_public for a in kb if a.locale == "en")
     note = (
         f"{len(ids)} articles ({public} public) in {', '.join(sorted(kb.locales()))}; fixed "
         "dev/test split from queries.jsonl"
     )
     return DecisionTask("Multilingual en/it/de/pl", kb, halves["dev"], halves["test"], note,
-                        missing)  # fmt: skip
+                        _missing(kb))  # fmt: skip
+
+
+def multilingual_fresh(folder: Path = MULTILINGUAL_FRESH) -> DecisionTask:
+    """The first set's knowledge base; test: every fresh query; dev: every first-set query."""
+    first = multilingual()
+    fresh = [
+        query
+        for path in sorted(folder.glob("queries-*.jsonl"))
+        for _, query in _queries(path.read_text("utf-8").splitlines())
+    ]
+    note = f"{first.note.split(';')[0]}; test: all {folder.name} queries, dev: the first set's"
+    return DecisionTask("Multilingual, fresh questions", first.kb, first.dev + first.test,
+                        fresh, note, first.missing)  # fmt: skip
