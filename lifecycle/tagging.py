@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from knowledge_base.search import content_words
-from lifecycle.meaning import CLOSING, SIGNAL, STAGE, Meaning
+from lifecycle.meaning import CLOSING, SIGNAL, STAGE, Meaning, Nearest
 from lifecycle.phrases import PhraseMatcher
 from lifecycle.rules import ASKED_FOR_HUMAN
 from lifecycle.stages import StageModel
@@ -163,12 +163,26 @@ class StageTagger:
         if nearest.label in NO_STAGE and nearest.similarity > ranked[0].similarity:
             return []  # a request for a person or a closing says nothing of the stage
         top = ranked[0]
-        lead = top.similarity - (ranked[1].similarity if len(ranked) > 1 else MEANING_FLOOR)
+        rivals = ranked[1:]
+        if current == self.model.purchase_stage and self._after(top):
+            # For a buyer the question is whether they are past buying: support and bonding
+            # talk ("the parcel came with the wrong beans") both say so, and a near tie
+            # between the two is no reason to stay in purchase.
+            rivals = [n for n in rivals if not self._after(n)]
+        lead = top.similarity - (rivals[0].similarity if rivals else MEANING_FLOOR)
         confidence = MEANING_WEIGHT * min(1.0, lead / MEANING_LEAD)
         if confidence <= 0:
             return []
         stage = top.label.removeprefix(STAGE)
         return [StageEvidence(stage, round(confidence, 4), MEANING, top.why)]
+
+    def _after(self, nearest: Nearest) -> bool:
+        """Whether a stage label is one after the purchase, leaving aside the leaving stage."""
+        stage = nearest.label.removeprefix(STAGE)
+        model = self.model
+        return (
+            stage in model and model.is_after_purchase(stage) and stage != model.leaving_stage
+        )
 
     def scores(self, evidence: Sequence[StageEvidence]) -> dict[str, float]:
         """Per stage, the evidence combined as independent clues (noisy-or), in [0, 1]."""

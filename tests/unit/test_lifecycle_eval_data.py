@@ -1,22 +1,26 @@
-"""The held-out lifecycle conversations (benchmarks/data/lifecycle) stay usable: every file
+"""The held-out lifecycle conversations (benchmarks/data/lifecycle*) stay usable: every file
 replays, every conversation is labelled, each language and each half covers every kind."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from bot.config import PACKAGE_ROOT
 from bot.service.replay import read_scripts
 from lifecycle import load_stage_model
 
-DATA = PACKAGE_ROOT / "benchmarks" / "data" / "lifecycle"
+SETS = sorted((PACKAGE_ROOT / "benchmarks" / "data").glob("lifecycle*"))
 KINDS = {"stuck_buyer", "happy_buyer", "human_request", "complaint_after_purchase", "stage_move"}
 
 
-def test_every_conversation_replays_and_is_labelled() -> None:
+@pytest.mark.parametrize("folder", SETS, ids=lambda path: path.name)
+def test_every_conversation_replays_and_is_labelled(folder: Path) -> None:
     model = load_stage_model(PACKAGE_ROOT / "lifecycle" / "models" / "default.yaml")
-    files = sorted(DATA.glob("*.jsonl"))
+    files = sorted(folder.glob("*.jsonl"))
     assert files
     languages: Counter[str] = Counter()
     cover: dict[tuple[str, str], set[str]] = {}

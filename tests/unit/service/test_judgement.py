@@ -131,6 +131,29 @@ def test_a_request_for_a_call_at_the_end_of_a_long_message_escalates(desk: Desk,
     assert 'like "' in reason
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I moved house last month and the password reset keeps going to my old email, which no "
+        "longer exists. I've tried the reset link twice now. It would be really kind if one of "
+        "your staff could sort this out for me personally. Thanks a lot",
+        "Dopo il trasloco non riesco più a entrare nel mio account, il link per la password va "
+        "alla vecchia mail che non esiste più. Ho già provato due volte. Mi farebbe davvero "
+        "piacere se una persona del vostro team se ne occupasse direttamente. Grazie",
+    ],
+)
+def test_a_polite_wish_for_a_person_in_the_middle_of_a_long_message_escalates(
+    desk: Desk, text: str
+) -> None:
+    asked = [hit for hit in desk.detector._matcher.find(text) if hit.label == "asked_for_human"]
+    assert not asked  # no phrase: the sentence read alone must say it
+    desk.set_stage(ANNA, "support", actor=LEAD, at=T0)
+    reply = ask(desk, text)
+    assert reply.escalation is not None
+    [reason] = [r for r in reply.escalation.reasons if r.startswith("asked for a person")]
+    assert 'like "' in reason
+
+
 def test_a_long_message_without_a_request_does_not_escalate(desk: Desk) -> None:
     desk.set_stage(ANNA, "support", actor=LEAD, at=T0)
     reply = ask(desk, "The machine works fine now. Thanks for the help earlier, really nice team.")
