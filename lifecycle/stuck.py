@@ -293,7 +293,12 @@ class StuckDetector:
         questions: list[int] = []
         repeated: set[int] = set()
         intent = ""
-        bought = stage in self.model and self.model.is_after_purchase(stage)
+        # After the purchase, "my order" is the last one, not a new one; but a conversation
+        # that came into the purchase stage in its own course is someone buying now, even if
+        # a question about returns then made it sound like support (the first of the earlier
+        # stages is where it began).
+        buying_here = self.model.purchase_stage in earlier_stages[1:]
+        bought = stage in self.model and self.model.is_after_purchase(stage) and not buying_here
         for index in range(start, len(turns)):
             turn = turns[index]
             if turn.kind == HUMAN:

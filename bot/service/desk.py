@@ -160,7 +160,10 @@ class Desk:
             customer.lead_score = engage(customer.lead_score, customer.lead_scored_at, at, weight)
             customer.lead_scored_at = at
             left = conversation.stage
-            stage = self.stages.retag(uow, customer, conversation, text, article, at)
+            questions = (Decision.ANSWER, Decision.SUGGEST, Decision.NONE)
+            earlier = [m.text for m in so_far.messages[:-1]
+                       if m.role == Role.CUSTOMER and m.decision in questions]  # fmt: skip
+            stage = self.stages.retag(uow, customer, conversation, text, article, at, earlier)
             if stage.changed and left not in so_far.earlier_stages:
                 so_far.earlier_stages.append(left)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.service.ports import UnitOfWork
@@ -15,6 +17,11 @@ from lifecycle.tagging import StageDecision, StageEvidence
 SIGNAL = "signal"  # stage evidence that comes from a stuck signal or buying words
 SIGNAL_WEIGHT = 0.7
 BUYING_WEIGHT = 0.8  # "cart", "checkout": someone who has not bought yet is buying now
+# What the customer's earlier messages in the conversation said of the stage still counts, at
+# this share: a known buyer who writes three times about the puddle under the machine is a
+# support case, though no single message says so clearly.
+EARLIER_WEIGHT = 0.5
+EARLIER_MESSAGES = 3
 
 
 class StageKeeper:
@@ -33,15 +40,23 @@ class StageKeeper:
         text: str,
         article: Article | None,
         at: datetime,
+        earlier: Sequence[str] = (),
     ) -> StageDecision:
-        """Tag the stage from the message, the article it matched and its stuck signals."""
+        """Tag the stage from the message, the article it matched and its stuck signals, and
+        from what the `earlier` messages of the conversation said, at a discount."""
         established = customer.stage_source != StageSource.DEFAULT
+        current = conversation.stage if established else None
         evidence = self.tagger.evidence(
             text,
             article.stages if article else (),
             article.id if article else "",
-            current=conversation.stage if established else None,
+            current=current,
         )
+        for said in earlier[-EARLIER_MESSAGES:]:
+            evidence += [
+                replace(e, confidence=round(e.confidence * EARLIER_WEIGHT, 4))
+                for e in self.tagger.evidence(said, current=current)
+            ]
         if any(s.id == PAYMENT_FAILURE for s in self.detector.text_signals(text)):
             # A failing payment is a buyer's problem, whatever words it came in.
             evidence.append(

@@ -175,3 +175,28 @@ def test_a_buyer_whose_order_arrived_moves_to_support_in_any_language(
     desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
     reply = ask(desk, text)
     assert (reply.stage, reply.stage_changed) == ("support", True)
+
+
+def test_a_known_buyer_who_keeps_describing_a_fault_moves_to_support(desk: Desk) -> None:
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    first = ask(desk, "hello, something is off with the grinder")
+    assert first.stage == "purchase"  # one vague message is not enough
+    second = ask(desk, "the grinder I got stops halfway through", minutes=1)
+    # Neither message alone clearly says support; together they do.
+    assert (second.stage, second.stage_changed) == ("support", True)
+    assert "sounds like" in second.stage_reason
+
+
+def test_a_buyer_with_a_cart_asking_about_returns_is_still_a_buyer(desk: Desk) -> None:
+    desk.set_stage(ANNA, "evaluation", actor=LEAD, at=T0)
+    first = ask(desk, "i've got the machine and a grinder in my cart, can you engrave my name?")
+    assert first.stage == "purchase"
+    second = ask(desk, "and if the grinder doesn't suit me after two weeks, can I send it back for "
+                 "free, the way I can return the machine?", minutes=1)  # fmt: skip
+    assert second.stage == "support"  # sounds like a customer with a return to make
+    # Tagged support now, but came into the purchase stage in this conversation: its cart
+    # still counts, and the silence after the unanswered question is a buyer's (a support
+    # case waiting this long is no emergency).
+    assert desk.model.stage("support").escalation is None
+    [event] = later(desk, 41)
+    assert event.escalation.reasons[-1] == "waiting 40 minutes since the last question"
