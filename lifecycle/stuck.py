@@ -155,7 +155,8 @@ class StuckDetector:
 
         Beyond the word lists (lifecycle/smalltalk.py), the meaning model recognises a closing
         in the whole message or in one of its clauses ("o, jest mail, przyszedł. no i
-        elegancko, dzięki"), provided the message asks nothing and shows no stuck signal."""
+        elegancko, dzięki") or in a last clause of thanks ("..., dzięki wielkie"), provided the
+        message asks nothing and shows no stuck signal."""
         kind = courtesy(text)
         if kind is not None or self.meaning is None:
             return kind
@@ -167,6 +168,8 @@ class StuckDetector:
         if nearest and nearest[0].label.startswith(SIGNAL):
             return None  # "..., geht trotzdem nicht": a clause may sound done, the whole is not
         clauses = [c.strip() for c in _CLAUSE.split(text) if c.strip()]
+        if len(clauses) > 1 and courtesy(clauses[-1]) == THANKS:
+            return THANKS  # "so it pays to add something to reach 40, thanks a lot, all clear!"
         for part in dict.fromkeys(clauses):
             if courtesy(part) is None and self._closes(part):
                 return THANKS

@@ -200,3 +200,20 @@ def test_a_buyer_with_a_cart_asking_about_returns_is_still_a_buyer(desk: Desk) -
     assert desk.model.stage("support").escalation is None
     [event] = later(desk, 41)
     assert event.escalation.reasons[-1] == "waiting 40 minutes since the last question"
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "oh so delivery is free from 40, then i'll add a second bag, thanks a lot",
+        "aha, czyli od 40 euro wysyłka gratis, to dorzucę drugą paczkę, dzięki wielkie",
+    ],
+)
+def test_a_message_that_ends_in_thanks_and_asks_nothing_closes_the_need(
+    desk: Desk, closing: str
+) -> None:
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    ask(desk, "do i pay for shipping on a 30 euro order?")
+    reply = ask(desk, closing, minutes=1)
+    assert reply.decision == Decision.CLOSING and reply.escalation is None
+    assert later(desk, 40) == []
