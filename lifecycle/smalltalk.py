@@ -34,6 +34,17 @@ _SUCCESS = frozenset(
 )
 
 
+# "trovato", "hab's gefunden", "znalazłam": the customer found it themselves.
+_FOUND = frozenset("found trovato trovata trovati gefunden znalazlem znalazlam".split())
+# A clause with one of these is not good news: "still not working", "non funziona",
+# "geht noch nicht", "nadal nie działa".
+_NOT = frozenset(
+    "not no never doesnt didnt dont cant wont isnt hasnt still non mai ancora nicht kein keine "
+    "nie nigdy nadal wciaz jeszcze".split()
+)
+FOUND_WORDS = 8
+
+
 def courtesy(text: str) -> str | None:
     """THANKS or GREETING when the message is only that, else None."""
     words = fold(text).split()
@@ -55,4 +66,15 @@ def resolves(text: str) -> bool:
         0 < len(words) <= 4
         and all(w in _WORDS[THANKS] for w in words)
         and any(w in _SUCCESS for w in words)
+    )
+
+
+def found_it(text: str) -> bool:
+    """Whether a clause of a few words reports that the need is met ("is im warenkorb ganz
+    unten, hat geklappt", "trovato", "works now"), with no word of a problem left."""
+    words = fold(text).split()
+    return (
+        0 < len(words) <= FOUND_WORDS
+        and any(w in _SUCCESS or w in _FOUND for w in words)
+        and not any(w in _NOT for w in words)
     )

@@ -39,7 +39,7 @@ from lifecycle.rules import (
     REPEATED_QUESTION,
     EscalationRules,
 )
-from lifecycle.smalltalk import THANKS, courtesy, resolves
+from lifecycle.smalltalk import THANKS, courtesy, found_it, resolves
 from lifecycle.stages import ESCALATE, OFFER, StageModel
 
 QUESTION = "question"
@@ -173,8 +173,8 @@ class StuckDetector:
         for part in dict.fromkeys(clauses):
             if courtesy(part) is None and self._closes(part):
                 return THANKS
-        if any(resolves(c) for c in clauses):
-            return THANKS  # "..., it's over 40 now. cheers, sorted"
+        if any(resolves(c) or found_it(c) for c in clauses):
+            return THANKS  # "..., it's over 40 now. cheers, sorted"; "..., trovato"
         return None
 
     def _closes(self, text: str) -> bool:

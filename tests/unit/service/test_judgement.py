@@ -217,3 +217,27 @@ def test_a_message_that_ends_in_thanks_and_asks_nothing_closes_the_need(
     reply = ask(desk, closing, minutes=1)
     assert reply.decision == Decision.CLOSING and reply.escalation is None
     assert later(desk, 40) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("I ordered the dark roast and the bag says medium", "i ordered"),
+        ("ho ordinato la miscela scura ma nel sacchetto c'è la media", "ho ordinato"),
+        ("Das ist nicht die Röstung, die ich bestellt habe", "bestellt habe"),
+    ],
+)
+def test_a_buyer_who_says_what_they_ordered_is_past_buying(
+    desk: Desk, text: str, said: str
+) -> None:
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    reply = ask(desk, text)
+    assert (reply.stage, reply.stage_changed) == ("support", True)
+    assert f'"{said}"' in reply.stage_reason
+
+
+def test_found_it_in_a_clause_closes_the_need_unless_something_is_still_wrong(
+    desk: Desk,
+) -> None:
+    assert desk.detector.courtesy("lascia perdere, il campo era sotto il totale, trovato")
+    assert desk.detector.courtesy("trovato il campo, ma il codice non funziona ancora") is None
