@@ -34,8 +34,12 @@ _SUCCESS = frozenset(
 )
 
 
-# "trovato", "hab's gefunden", "znalazłam": the customer found it themselves.
-_FOUND = frozenset("found trovato trovata trovati gefunden znalazlem znalazlam".split())
+# "trovato", "hab's gefunden", "znalazłam", "works now": the need is met. Not "done" or "fatto":
+# "I'm done with you guys" is someone leaving.
+_FOUND = frozenset(
+    "found trovato trovata trovati gefunden znalazlem znalazlam worked works working solved "
+    "sorted funziona funzionato risolto geklappt klappt funktioniert dziala zadzialalo".split()
+)
 # A clause with one of these is not good news: "still not working", "non funziona",
 # "geht noch nicht", "nadal nie działa".
 _NOT = frozenset(
@@ -75,6 +79,6 @@ def found_it(text: str) -> bool:
     words = fold(text).split()
     return (
         0 < len(words) <= FOUND_WORDS
-        and any(w in _SUCCESS or w in _FOUND for w in words)
+        and any(w in _FOUND for w in words)
         and not any(w in _NOT for w in words)
     )

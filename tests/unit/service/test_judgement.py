@@ -241,3 +241,4 @@ def test_found_it_in_a_clause_closes_the_need_unless_something_is_still_wrong(
 ) -> None:
     assert desk.detector.courtesy("lascia perdere, il campo era sotto il totale, trovato")
     assert desk.detector.courtesy("trovato il campo, ma il codice non funziona ancora") is None
+    assert desk.detector.courtesy("I'm done with you guys, cancelling my subscription") is None
