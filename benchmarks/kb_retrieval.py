@@ -1,14 +1,16 @@
 """Knowledge-base retrieval: quality and speed of knowledge_base.search against baselines.
 
     .venv/bin/python benchmarks/kb_retrieval.py [--data ../shared/data] [--quick]
-        [--part all|decisions|legacy|speed] [--model e5|use|off] [--tune]
+        [--part all|decisions|legacy|speed] [--model e5|use|off] [--tune] [--only SET ...]
 
 Decisions (benchmarks/kbbench): Bitext, Banking77 and the project's own multilingual set
 (en/it/de/pl), each with a dev half for tuning and a test half for reporting, and out-of-scope
 queries (intents left out of the knowledge base). For words alone, meaning alone and both fused:
 top-1/top-3, and coverage, precision and out-of-scope answers of `answer` with the shipped
 thresholds and with thresholds calibrated on dev. `--tune` prints the dev-only table the shipped
-fusion constants and thresholds were chosen from.
+fusion constants and thresholds were chosen from. `--only multilingual-fresh` reports the later
+held-out questions for the same articles (benchmarks/data/multilingual-fresh), calibrating on
+every earlier labelled query.
 Legacy: the earlier top-1 tables (Bitext test, Banking77 10-shot over five seeds).
 Speed: synthetic knowledge bases of 1k, 10k and 50k questions spliced from both data sets.
 Baselines, measured in the same run: rapidfuzz `token_set_ratio` over all questions, and a
