@@ -34,11 +34,10 @@ _SUCCESS = frozenset(
 )
 
 
-# "trovato", "hab's gefunden", "znalazłam", "works now": the need is met. Not "done" or "fatto":
-# "I'm done with you guys" is someone leaving.
-_FOUND = frozenset(
-    "found trovato trovata trovati gefunden znalazlem znalazlam worked works working solved "
-    "sorted funziona funzionato risolto geklappt klappt funktioniert dziala zadzialalo".split()
+# "trovato", "hab's gefunden", "znalazłam", "works now": the need is met. The success words
+# but those that also end other things ("I'm done with you guys" is someone leaving).
+_FOUND = (_SUCCESS - {"done", "placed", "fatto", "erledigt", "zrobione"}) | frozenset(
+    "found trovato trovata trovati gefunden znalazlem znalazlam".split()
 )
 # A clause with one of these is not good news: "still not working", "non funziona",
 # "geht noch nicht", "nadal nie działa".

@@ -37,6 +37,8 @@ from lifecycle.smalltalk import THANKS
 
 # A person holds conversations in any other status: the app does not answer over them.
 APP_ANSWERS = (ConversationStatus.OPEN, ConversationStatus.RESOLVED)
+# Customer messages the knowledge base was searched for: questions, not courtesies or relays.
+SEARCHED = (Decision.ANSWER, Decision.SUGGEST, Decision.NONE)
 
 
 class Desk:
@@ -160,9 +162,8 @@ class Desk:
             customer.lead_score = engage(customer.lead_score, customer.lead_scored_at, at, weight)
             customer.lead_scored_at = at
             left = conversation.stage
-            questions = (Decision.ANSWER, Decision.SUGGEST, Decision.NONE)
             earlier = [m.text for m in so_far.messages[:-1]
-                       if m.role == Role.CUSTOMER and m.decision in questions]  # fmt: skip
+                       if m.role == Role.CUSTOMER and m.decision in SEARCHED]  # fmt: skip
             stage = self.stages.retag(uow, customer, conversation, text, article, at, earlier)
             if stage.changed and left not in so_far.earlier_stages:
                 so_far.earlier_stages.append(left)
