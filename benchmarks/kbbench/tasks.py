@@ -14,6 +14,8 @@ queries, built so that nothing tuned on dev is reported on test.
   same articles; its test half is reported, and its "dev" is its dev half plus every query of
   the first set (both halves of which had been read): the labelled questions a company would
   calibrate on.
+- Multilingual, second fresh questions (benchmarks/data/multilingual-fresh2): 240 more, held
+  out whole: all of them are reported, and "dev" is every query of the two earlier sets.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ SHOTS = 10
 OUT_OF_SCOPE_SHARE = 0.2
 MULTILINGUAL = Path(__file__).resolve().parent.parent / "data" / "multilingual"
 MULTILINGUAL_FRESH = MULTILINGUAL.parent / "multilingual-fresh"
+MULTILINGUAL_FRESH2 = MULTILINGUAL.parent / "multilingual-fresh2"
 
 
 @dataclass
@@ -183,10 +186,7 @@ def multilingual_fresh(folder: Path = MULTILINGUAL_FRESH) -> DecisionTask:
     """The first set's knowledge base; test: the fresh test half; dev: every first-set query
     and the fresh dev half (all the labelled questions there are, but the reported ones)."""
     first = multilingual()
-    halves: dict[str, list[Query]] = {"dev": [], "test": []}
-    for path in sorted(folder.glob("queries-*.jsonl")):
-        for split, query in _queries(path.read_text("utf-8").splitlines()):
-            halves[split].append(query)
+    halves = _fresh_halves(folder)
     note = (
         f"{first.note.split(';')[0]}; test: the {folder.name} test half, dev: its dev half and "
         "every query of the first set"
@@ -194,3 +194,26 @@ def multilingual_fresh(folder: Path = MULTILINGUAL_FRESH) -> DecisionTask:
     return DecisionTask("Multilingual, fresh questions", first.kb,
                         first.dev + first.test + halves["dev"], halves["test"], note,
                         first.missing)  # fmt: skip
+
+
+def _fresh_halves(folder: Path) -> dict[str, list[Query]]:
+    halves: dict[str, list[Query]] = {"dev": [], "test": []}
+    for path in sorted(folder.glob("queries-*.jsonl")):
+        for split, query in _queries(path.read_text("utf-8").splitlines()):
+            halves[split].append(query)
+    return halves
+
+
+def multilingual_fresh2(folder: Path = MULTILINGUAL_FRESH2) -> DecisionTask:
+    """The first set's knowledge base; test: every query of the second fresh set; dev: every
+    query of the first set and of the first fresh set."""
+    first = multilingual()
+    earlier = _fresh_halves(MULTILINGUAL_FRESH)
+    later = _fresh_halves(folder)
+    note = (
+        f"{first.note.split(';')[0]}; test: all of {folder.name} (held out whole), dev: every "
+        "query of the first set and of multilingual-fresh"
+    )
+    return DecisionTask("Multilingual, second fresh questions", first.kb,
+                        first.dev + first.test + earlier["dev"] + earlier["test"],
+                        later["dev"] + later["test"], note, first.missing)  # fmt: skip
