@@ -25,7 +25,7 @@ SIGNALS = (
     PAYMENT_FAILURE,
 )
 SIGNAL_FIELDS = ("weight", "phrases", "examples", "minutes")
-RULES_FIELDS = ("signals", "closings", "buying", "about_to_buy")
+RULES_FIELDS = ("signals", "closings", "buying", "about_to_buy", "decided")
 
 
 class RulesError(KnowledgeBaseError):
@@ -55,6 +55,8 @@ class EscalationRules:
     # "if I order", "se compro", "wenn ich ... bestelle": a plan to buy, never a past order, so
     # it says "buyer" even of a customer who has bought before or was just tagged support.
     about_to_buy: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "ok, ordering now", "dann nehm ich sie", "to biorę": a closing that is a decision to buy.
+    decided: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def weight(self, signal: str) -> float:
         rule = self.signals.get(signal)
@@ -87,6 +89,7 @@ def load_rules(path: Path) -> EscalationRules:
     closings = _texts(data, "closings", file, problems)
     buying = _texts(data, "buying", file, problems)
     about_to_buy = _texts(data, "about_to_buy", file, problems)
+    decided = _texts(data, "decided", file, problems)
     signals_map: LineMap = data["signals"]
     signals: dict[str, SignalRule] = {}
     for name, raw in signals_map.items():
@@ -131,7 +134,7 @@ def load_rules(path: Path) -> EscalationRules:
         )
     if problems:
         raise RulesError(sorted(problems))
-    return EscalationRules(signals, closings, buying, about_to_buy)
+    return EscalationRules(signals, closings, buying, about_to_buy, decided)
 
 
 def _texts(

@@ -30,7 +30,7 @@ _WORDS: dict[str, frozenset[str]] = {
 _THANKS_FIRST = frozenset("thanks thank thx ty cheers grazie danke dziekuje dzieki".split())
 _SUCCESS = frozenset(
     "worked works working done placed solved sorted funziona funzionato fatto risolto "
-    "geklappt klappt funktioniert erledigt dziala zadzialalo zrobione".split()
+    "geklappt klappt funktioniert erledigt dziala zadzialalo zrobione przeszlo poszlo".split()
 )
 
 
@@ -40,11 +40,15 @@ _FOUND = (_SUCCESS - {"done", "placed", "fatto", "erledigt", "zrobione"}) | froz
     "found trovato trovata trovati gefunden znalazlem znalazlam".split()
 )
 # A clause with one of these is not good news: "still not working", "non funziona",
-# "geht noch nicht", "nadal nie działa".
+# "geht noch nicht", "nadal nie działa"; nor is a card that "works everywhere else" ("sonst
+# überall", "altrove", "wszędzie"): it does not work here.
 _NOT = frozenset(
     "not no never doesnt didnt dont cant wont isnt hasnt still non mai ancora nicht kein keine "
-    "nie nigdy nadal wciaz jeszcze".split()
+    "nie nigdy nadal wciaz jeszcze else elsewhere everywhere sonst uberall altrove ovunque "
+    "wszedzie".split()
 )
+# Thanks in advance waits for an answer: "Z góry dziękuję", "Besten Dank im Voraus".
+_IN_ADVANCE = ("in advance", "in anticipo", "anticipatamente", "im voraus", "vorab", "z gory")
 FOUND_WORDS = 8
 
 
@@ -59,6 +63,22 @@ def courtesy(text: str) -> str | None:
         if all(word in vocabulary for word in words):
             return kind
     return None
+
+
+def thanks_word(text: str) -> bool:
+    """Whether the text says thanks in so many words ("dzięki wielkie", "grazie e buona sera")."""
+    return any(w in _THANKS_FIRST for w in fold(text).split())
+
+
+def negated(text: str) -> bool:
+    """Whether the text has a word that says something is not (yet) right."""
+    return any(w in _NOT for w in fold(text).split())
+
+
+def in_advance(text: str) -> bool:
+    """Whether the message thanks in advance, which is asking, not closing."""
+    folded = f" {' '.join(fold(text).split())} "
+    return any(f" {words} " in folded for words in _IN_ADVANCE)
 
 
 def resolves(text: str) -> bool:

@@ -39,7 +39,15 @@ from lifecycle.rules import (
     REPEATED_QUESTION,
     EscalationRules,
 )
-from lifecycle.smalltalk import THANKS, courtesy, found_it, resolves
+from lifecycle.smalltalk import (
+    THANKS,
+    courtesy,
+    found_it,
+    in_advance,
+    negated,
+    resolves,
+    thanks_word,
+)
 from lifecycle.stages import ESCALATE, OFFER, StageModel
 
 QUESTION = "question"
@@ -59,6 +67,11 @@ MEANING_SIGNALS = {ASKED_FOR_HUMAN: (0.88, 0.03), FRUSTRATION: (0.88, 0.02),
 CLOSING_FLOOR = 0.86
 CLOSING_LEAD = 0.01
 CLOSING_WORDS = 24
+# A clause may close a message that as a whole reads as something else ("o, jest mail,
+# przyszedł. no i elegancko, dzięki"), but not one that reads clearly as something else: a
+# short clause alone ("echt jetzt", "yes I've refreshed") sounds like a closing far too often.
+# Here the whole message's closing similarity may trail its nearest other label by this much.
+CLAUSE_GATE = 0.008
 _CLAUSE = re.compile(r"[.!;,\n]+|\s[-\u2013\u2014]\s")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 SENTENCE_WORDS = 3  # "ok." or "hi!" alone says nothing
@@ -134,6 +147,12 @@ class StuckDetector:
              for phrase in phrases),
             gap=PLAN_GAP, whole=True,
         )  # fmt: skip
+        self._decided = PhraseMatcher(
+            ((model.purchase_stage, phrase)
+             for phrases in rules.decided.values()
+             for phrase in phrases),
+            gap=PLAN_GAP, whole=True,
+        )  # fmt: skip
         self._matcher = PhraseMatcher(
             (
                 (signal, phrase)
@@ -155,8 +174,12 @@ class StuckDetector:
 
         Beyond the word lists (lifecycle/smalltalk.py), the meaning model recognises a closing
         in the whole message or in one of its clauses ("o, jest mail, przyszedł. no i
-        elegancko, dzięki") or in a last clause of thanks ("..., dzięki wielkie"), provided the
-        message asks nothing and shows no stuck signal."""
+        elegancko, dzięki") or in a last clause of thanks ("..., dzięki wielkie"); a decision
+        to buy closes too ("going for it"). Always provided the message asks nothing, thanks
+        nobody in advance and shows no stuck signal; and a clause alone closes a message that
+        as a whole reads as something else only if it says thanks (`CLAUSE_GATE`)."""
+        if in_advance(text):
+            return None
         kind = courtesy(text)
         if kind is not None or self.meaning is None:
             return kind
@@ -164,13 +187,21 @@ class StuckDetector:
             return None
         if self._closes(text):
             return THANKS
-        nearest = self.meaning.read(text).ranked("")
+        reading = self.meaning.read(text)
+        nearest = reading.ranked("")
         if nearest and nearest[0].label.startswith(SIGNAL):
             return None  # "..., geht trotzdem nicht": a clause may sound done, the whole is not
+        if self.decided(text) and not negated(text):
+            return THANKS  # "great, didn't know Klarna did 3 payments. going for it"
         clauses = [c.strip() for c in _CLAUSE.split(text) if c.strip()]
         if len(clauses) > 1 and courtesy(clauses[-1]) == THANKS:
             return THANKS  # "so it pays to add something to reach 40, thanks a lot, all clear!"
+        others = [n.similarity for n in nearest if n.label != CLOSING_LABEL]
+        gated = reading.similarity(CLOSING_LABEL) < max(others, default=0.0) - CLAUSE_GATE
         for part in dict.fromkeys(clauses):
+            # A clause of thanks ("dzięki wielkie") closes even a message that reads otherwise.
+            if gated and not thanks_word(part):
+                continue
             if courtesy(part) is None and self._closes(part):
                 return THANKS
         if any(resolves(c) or found_it(c) for c in clauses):
@@ -242,6 +273,12 @@ class StuckDetector:
         """The longest phrase of a plan to buy ("if I order", "se lo compro"), or "": unlike
         "my order", never about an order placed before."""
         hits = self._planned.find(text)
+        return max(hits, key=lambda h: h.words).phrase if hits else ""
+
+    def decided(self, text: str) -> str:
+        """The longest phrase of a decision to buy ("ordering now", "dann nehm ich sie"), or
+        "": read in closings only."""
+        hits = self._decided.find(text)
         return max(hits, key=lambda h: h.words).phrase if hits else ""
 
     def purchase_intent(
@@ -399,10 +436,19 @@ def _sentences(text: str) -> list[str]:
     return found[:MAX_SENTENCES] if len(found) > 1 else []
 
 
+# Anger looks the same in every language.
+_ANGRY_FACES = ("\U0001f621", "\U0001f92c", "\U0001f620", "\U0001f624")  # 😡 🤬 😠 😤
+
+
 def _shouts(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     upper = sum(c.isupper() for c in letters)
-    return "!!!" in text or "?!?" in text or (len(letters) >= 12 and upper / len(letters) > 0.7)
+    return (
+        "!!!" in text
+        or "?!?" in text
+        or (len(letters) >= 12 and upper / len(letters) > 0.7)
+        or any(face in text for face in _ANGRY_FACES)
+    )
 
 
 def _plural(count: int, one: str, many: str) -> str:

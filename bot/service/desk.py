@@ -134,8 +134,11 @@ class Desk:
                 said = Decision.CLOSING if kind == THANKS else Decision.SMALLTALK
                 steps.add_message(uow, conversation, Role.CUSTOMER, text, at, language=language,
                                   decision=said, slack_ts=slack_ts)  # fmt: skip
-                reply = steps.reply(uow, conversation, said,
-                                    say(Phrase(kind), language), language, at=at)  # fmt: skip
+                moved = (self.stages.closed(uow, customer, conversation, text, at)
+                         if kind == THANKS else None)  # fmt: skip
+                reply = steps.reply(uow, conversation, said, say(Phrase(kind), language),
+                                    language, at=at, stage_changed=bool(moved and moved.changed),
+                                    stage_reason=moved.reason if moved else "")  # fmt: skip
                 uow.commit()
                 return reply
 

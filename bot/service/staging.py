@@ -76,6 +76,25 @@ class StageKeeper:
             self.move(uow, customer, conversation, decision.stage, decision.reason, at)
         return decision
 
+    def closed(
+        self, uow: UnitOfWork, customer: Customer, conversation: Conversation, text: str,
+        at: datetime,
+    ) -> StageDecision:
+        """A closing moves nobody, unless it is the decision of a customer who had not bought
+        yet ("perfect, ordering now", "dann nehm ich sie") or says the order is done ("order's
+        placed, thanks", "Bestellung ist raus"): they are buying now."""
+        model = self.model
+        said = self.detector.decided(text) or self.detector.buying_words(text)
+        before = model.position(conversation.stage) < model.position(model.purchase_stage)
+        if not said or not before:
+            return StageDecision(conversation.stage, False)
+        evidence = [StageEvidence(model.purchase_stage, BUYING_WEIGHT, SIGNAL, f'said "{said}"')]
+        established = customer.stage_source != StageSource.DEFAULT
+        decision = self.tagger.decide(conversation.stage, evidence, established=established)
+        if decision.changed:
+            self.move(uow, customer, conversation, decision.stage, decision.reason, at)
+        return decision
+
     @staticmethod
     def move(
         uow: UnitOfWork,

@@ -262,6 +262,7 @@ def test_the_bundled_rules_carry_examples_closings_and_buying_words() -> None:
     rules = load_rules(PACKAGE_ROOT / "lifecycle" / "data" / "escalation.yaml")
     languages = {"en", "it", "de", "pl"}
     assert set(rules.closings) == set(rules.buying) == set(rules.about_to_buy) == languages
+    assert set(rules.decided) == languages
     for signal in ("asked_for_human", "frustration", "payment_failure", "not_helpful"):
         assert set(rules.signals[signal].examples) == {"en", "it", "de", "pl"}
 

@@ -53,7 +53,8 @@ def test_an_unanswered_question_then_never_mind_found_it_is_not_stuck(desk: Desk
     other = ANNA.__class__("U-OTHER", "T1")
     for who in (ANNA, other):
         desk.set_stage(who, "purchase", actor=LEAD, at=T0)
-        first = ask(desk, "can the courier ring the bell twice, my doorbell is broken", who=who)
+        question = "before I pay: can the courier ring twice? my doorbell is broken"
+        first = ask(desk, question, who=who)
         assert first.decision != Decision.ANSWER
     closing = ask(desk, "never mind, found it", minutes=2)
     assert closing.decision == Decision.CLOSING
@@ -242,3 +243,61 @@ def test_found_it_in_a_clause_closes_the_need_unless_something_is_still_wrong(
     assert desk.detector.courtesy("lascia perdere, il campo era sotto il totale, trovato")
     assert desk.detector.courtesy("trovato il campo, ma il codice non funziona ancora") is None
     assert desk.detector.courtesy("I'm done with you guys, cancelling my subscription") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "closing", "said"),
+    [
+        ("can i pay for the pro with klarna?", "great, that works, ordering now", "ordering now"),
+        ("si può pagare la pro con klarna?", "perfetto, allora la prendo, grazie", "la prendo"),
+        ("kann ich die pro mit klarna zahlen?", "super, dann nehm ich die, danke", "nehm ich die"),
+        ("czy mogę zapłacić za pro klarną?", "super, to biorę, dzięki", "biorę"),
+    ],
+)
+def test_a_closing_that_decides_to_buy_moves_the_customer_into_purchase(
+    desk: Desk, question: str, closing: str, said: str
+) -> None:
+    desk.set_stage(ANNA, "evaluation", actor=LEAD, at=T0)
+    assert ask(desk, question).stage == "evaluation"
+    reply = ask(desk, closing, minutes=1)
+    assert reply.decision == Decision.CLOSING and reply.escalation is None
+    assert (reply.stage, reply.stage_changed) == ("purchase", True)
+    assert f'"{said}"' in reply.stage_reason
+    assert later(desk, 40) == []
+
+
+def test_a_closing_without_a_decision_moves_nobody(desk: Desk) -> None:
+    desk.set_stage(ANNA, "evaluation", actor=LEAD, at=T0)
+    ask(desk, "do you ship to austria?")
+    reply = ask(desk, "ok good to know, thanks", minutes=1)
+    assert reply.decision == Decision.CLOSING
+    assert (reply.stage, reply.stage_changed) == ("evaluation", False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes ive refreshed. yes i tried chrome AND safari. adblock is off",
+        "Cache geleert, anderen Browser probiert, Adblocker aus. Immer noch dasselbe.",
+        "echt jetzt, das nervt total. ich will die maschine heute noch bestellen 😡",
+        "its a visa, works literally everywhere else, i just paid for groceries with it",
+        "Koszyk mam przygotowany, czekam tylko na tę informację. Z góry dziękuję.",
+        "L'ordine è pronto nel carrello, attendo solo questa risposta. Grazie in anticipo",
+        "Wenn das nicht geht, bestell ich halt jetzt nicht, aber dann verfällt der Code",
+    ],
+)
+def test_what_was_tried_a_complaint_or_a_wait_is_not_a_closing(desk: Desk, text: str) -> None:
+    assert desk.detector.courtesy(text) is None
+
+
+def test_one_word_of_after_purchase_talk_moves_a_known_buyer_to_support(desk: Desk) -> None:
+    # What a known buyer writes next is mostly about what they bought: "unboxed" is enough.
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    reply = ask(desk, "the Home arrived this morning, unboxed it, what do I do before the first?")
+    assert (reply.stage, reply.stage_changed) == ("support", True)
+    assert reply.stage_reason == 'said "unboxed"'
+    # Before paying, the same kind of question keeps a buyer a buyer.
+    other = ANNA.__class__("U-OTHER", "T1")
+    desk.set_stage(other, "purchase", actor=LEAD, at=T0)
+    before = ask(desk, "before I pay: is the Home's box heavy to carry?", who=other)
+    assert before.stage == "purchase"
