@@ -151,6 +151,13 @@ class StageTagger:
         assert self.meaning is not None
         reading = self.meaning.read(text)
         ranked = reading.ranked(STAGE)
+        model = self.model
+        if current == model.purchase_stage and ranked:
+            nearest_stage = ranked[0].label.removeprefix(STAGE)
+            if nearest_stage in model and model.position(nearest_stage) < model.position(current):
+                # A buyer's question that sounds like one before buying ("do you also have
+                # decaf?") is more buying, not the support case its second-nearest stage says.
+                return []
         if current in self.model:
             ranked = [
                 n

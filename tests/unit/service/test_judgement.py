@@ -301,3 +301,11 @@ def test_one_word_of_after_purchase_talk_moves_a_known_buyer_to_support(desk: De
     desk.set_stage(other, "purchase", actor=LEAD, at=T0)
     before = ask(desk, "before I pay: is the Home's box heavy to carry?", who=other)
     assert before.stage == "purchase"
+
+
+@pytest.mark.parametrize("text", ["avete anche caffè decaffeinato?", "do you sell decaf coffee?"])
+def test_a_buyer_asking_what_else_you_sell_is_still_buying(desk: Desk, text: str) -> None:
+    # The nearest support example is "I got decaf instead of the blend I ordered", but the
+    # question sounds most like one before buying, which for a buyer means more buying.
+    desk.set_stage(ANNA, "purchase", actor=LEAD, at=T0)
+    assert ask(desk, text).stage == "purchase"
