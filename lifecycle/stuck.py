@@ -136,23 +136,17 @@ class StuckDetector:
         self.model = model
         self.rules = rules
         self.meaning = meaning
-        self._intent = PhraseMatcher(
-            (model.purchase_stage, phrase)
-            for phrases in rules.buying.values()
-            for phrase in phrases
-        )
-        self._planned = PhraseMatcher(
-            ((model.purchase_stage, phrase)
-             for phrases in rules.about_to_buy.values()
-             for phrase in phrases),
-            gap=PLAN_GAP, whole=True,
-        )  # fmt: skip
-        self._decided = PhraseMatcher(
-            ((model.purchase_stage, phrase)
-             for phrases in rules.decided.values()
-             for phrase in phrases),
-            gap=PLAN_GAP, whole=True,
-        )  # fmt: skip
+
+        def buying(
+            lists: dict[str, tuple[str, ...]], gap: int = 0, whole: bool = False
+        ) -> PhraseMatcher:
+            pairs = ((model.purchase_stage, p) for phrases in lists.values() for p in phrases)
+            return PhraseMatcher(pairs, gap=gap, whole=whole)
+
+        self._intent = buying(rules.buying)
+        # Whole words, German verbs last: see PLAN_GAP.
+        self._planned = buying(rules.about_to_buy, gap=PLAN_GAP, whole=True)
+        self._decided = buying(rules.decided, gap=PLAN_GAP, whole=True)
         self._matcher = PhraseMatcher(
             (
                 (signal, phrase)
