@@ -68,9 +68,7 @@ class StageKeeper:
         if buying and before:
             # Someone who has not bought yet and talks of the cart or checkout is buying now
             # (in the purchase stage, "my order" is as often the one that is late).
-            evidence.append(
-                StageEvidence(self.model.purchase_stage, BUYING_WEIGHT, SIGNAL, f'said "{buying}"')
-            )
+            evidence.append(self._buying(buying))
         decision = self.tagger.decide(conversation.stage, evidence, established=established)
         if decision.changed:
             self.move(uow, customer, conversation, decision.stage, decision.reason, at)
@@ -88,12 +86,15 @@ class StageKeeper:
         before = model.position(conversation.stage) < model.position(model.purchase_stage)
         if not said or not before:
             return StageDecision(conversation.stage, False)
-        evidence = [StageEvidence(model.purchase_stage, BUYING_WEIGHT, SIGNAL, f'said "{said}"')]
+        evidence = [self._buying(said)]
         established = customer.stage_source != StageSource.DEFAULT
         decision = self.tagger.decide(conversation.stage, evidence, established=established)
         if decision.changed:
             self.move(uow, customer, conversation, decision.stage, decision.reason, at)
         return decision
+
+    def _buying(self, said: str) -> StageEvidence:
+        return StageEvidence(self.model.purchase_stage, BUYING_WEIGHT, SIGNAL, f'said "{said}"')
 
     @staticmethod
     def move(
